@@ -1,0 +1,86 @@
+"""The one exception hierarchy of the package.
+
+Everything the package raises on purpose derives from ``ExtractorError``, so a
+caller can catch one class, and the CLI can turn any of them into a one-line
+message and an exit code instead of a traceback::
+
+    ExtractorError
+    ├── ConfigurationError      settings that cannot work (no key, no base URL, no replay)
+    ├── InputError              a document that cannot be read as text
+    │   ├── InputNotFoundError      missing path
+    │   ├── EmptyInputError         nothing but whitespace
+    │   ├── BinaryInputError        NUL bytes or other binary content
+    │   ├── EncodingError           not valid UTF-8
+    │   └── InputTooLargeError      over ``Settings.max_input_bytes``
+    ├── CassetteError           record/replay problems
+    │   └── ReplayMissError         replay mode met a request no fixture answers
+    └── ModelError              the model could not be reached or gave nothing usable
+        ├── TransportError          network faults left after the retry budget
+        └── ResponseError           no parseable answer after the re-ask budget
+
+Each class carries ``exit_code`` so the CLI maps families to distinct codes.
+"""
+
+from __future__ import annotations
+
+
+class ExtractorError(Exception):
+    """Root of every error the package raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigurationError(ExtractorError):
+    """Settings that cannot lead to a working run."""
+
+    exit_code = 2
+
+
+class InputError(ExtractorError):
+    """A document that cannot be turned into text."""
+
+    exit_code = 3
+
+
+class InputNotFoundError(InputError):
+    """The path does not exist or is not a readable file."""
+
+
+class EmptyInputError(InputError):
+    """The document holds no text."""
+
+
+class BinaryInputError(InputError):
+    """The document looks like binary data, not text."""
+
+
+class EncodingError(InputError):
+    """The document is not valid UTF-8."""
+
+
+class InputTooLargeError(InputError):
+    """The document is larger than the configured limit."""
+
+
+class CassetteError(ExtractorError):
+    """Record/replay could not do what was asked."""
+
+    exit_code = 4
+
+
+class ReplayMissError(CassetteError):
+    """Replay mode met a request that no recorded exchange answers."""
+
+
+class ModelError(ExtractorError):
+    """The model call failed for good."""
+
+    exit_code = 5
+
+
+class TransportError(ModelError):
+    """Network faults (timeouts, 429, 5xx) outlasted the retry budget."""
+
+
+class ResponseError(ModelError):
+    """The model never produced a parseable answer within the re-ask budget."""
