@@ -1,0 +1,231 @@
+"""Record and replay of HTTP exchanges with the model server.
+
+One mechanism serves the tests, the offline CLI and (later) the response cache:
+a transport under the OpenAI client that keys each request by a hash of its
+normalised content (method, path relative to the base URL, JSON body; never
+headers), and stores one pretty-printed JSON file per exchange. Because it sits
+under the SDK, a replay exercises the real SDK parsing, instructor's validation
+and re-asks, and the whole pipeline.
+
+No request header is ever stored, so no API key can reach a cassette; only an
+allow-list of response headers is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx2
+
+from ._exceptions import CassetteError, ReplayMissError
+
+CassetteMode = Literal["record", "replay"]
+
+_KEPT_RESPONSE_HEADERS = ("content-type", "retry-after", "retry-after-ms")
+_KEPT_HEADER_PREFIXES = ("x-ratelimit-",)
+# pydantic's error text carries a versioned documentation link; instructor puts
+# it in every re-ask. It says nothing about the request, so the key ignores it.
+_PYDANTIC_URL = re.compile(r"\n?[ \t]*For further information visit https://errors\.pydantic\.dev/\S*")
+KEY_CHARS = 24
+
+
+def _strip_volatile(value: Any) -> Any:
+    if isinstance(value, str):
+        return _PYDANTIC_URL.sub("", value)
+    if isinstance(value, list):
+        return [_strip_volatile(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _strip_volatile(v) for k, v in value.items()}
+    return value
+
+
+def normalised_request(method: str, path: str, body: bytes) -> dict[str, Any]:
+    """The parts of a request that decide its answer, in a canonical form."""
+    try:
+        payload: Any = json.loads(body) if body else None
+    except ValueError:
+        payload = body.decode("utf-8", "replace")
+    return {"method": method.upper(), "path": path.strip("/"), "body": _strip_volatile(payload)}
+
+
+def request_key(normalised: dict[str, Any]) -> str:
+    """A stable hash of the normalised request."""
+    canonical = json.dumps(normalised, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _last_user_message(body: Any) -> str:
+    if not isinstance(body, dict):
+        return ""
+    for message in reversed(body.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else json.dumps(content)
+    return ""
+
+
+def _kept_headers(headers: httpx2.Headers) -> dict[str, str]:
+    return {
+        k.lower(): v
+        for k, v in headers.items()
+        if k.lower() in _KEPT_RESPONSE_HEADERS or k.lower().startswith(_KEPT_HEADER_PREFIXES)
+    }
+
+
+@dataclass
+class Provenance:
+    """Where an exchange came from: a real model, or a person writing a test case."""
+
+    source: Literal["recorded", "authored"]
+    model: str | None
+    created_at: str = field(
+        default_factory=lambda: dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    )
+    note: str | None = None
+
+
+class CassetteStore:
+    """The files of one cassette directory: one JSON file per exchange, found by key."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._index: dict[str, Path] | None = None
+
+    def path_for(self, key: str) -> Path:
+        return self.directory / f"{key[:KEY_CHARS]}.json"
+
+    def find(self, key: str) -> Path | None:
+        """The file for a key, anywhere under the directory (fixtures may be grouped)."""
+        direct = self.path_for(key)
+        if direct.is_file():
+            return direct
+        if self._index is None:
+            self._index = {p.stem: p for p in self.directory.rglob("*.json")}
+        return self._index.get(key[:KEY_CHARS])
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        path = self.find(key)
+        if path is None:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CassetteError(f"cannot read cassette {path}: {exc}") from exc
+        return data
+
+    def save(
+        self,
+        key: str,
+        request: dict[str, Any],
+        status: int,
+        headers: dict[str, str],
+        body: Any,
+        provenance: Provenance,
+    ) -> Path:
+        exchange = {
+            "key": key,
+            "provenance": provenance.__dict__,
+            "request": request,
+            "response": {"status": status, "headers": headers, "body": body},
+        }
+        path = self.path_for(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(
+            json.dumps(exchange, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8",
+        )
+        tmp.replace(path)
+        if self._index is not None:
+            self._index[path.stem] = path
+        return path
+
+
+def response_from_exchange(exchange: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
+    """Rebuild the HTTP response a recorded exchange holds."""
+    response = exchange["response"]
+    body = response["body"]
+    content = body.encode("utf-8") if isinstance(body, str) else json.dumps(body).encode("utf-8")
+    headers = {"content-type": "application/json", **response.get("headers", {})}
+    return httpx2.Response(response["status"], headers=headers, content=content, request=request)
+
+
+class CassetteTransport(httpx2.AsyncBaseTransport):
+    """Replays exchanges from a directory, or records them while calling ``inner``."""
+
+    def __init__(
+        self,
+        store: CassetteStore,
+        mode: CassetteMode,
+        *,
+        base_url: str,
+        inner: httpx2.AsyncBaseTransport | None = None,
+        provenance_note: str | None = None,
+    ) -> None:
+        if mode == "record" and inner is None:
+            raise CassetteError("record mode needs a transport to record from")
+        self.store = store
+        self.mode = mode
+        self.inner = inner
+        self.base_path = httpx2.URL(base_url).path.rstrip("/")
+        self.provenance_note = provenance_note
+
+    def _relative_path(self, request: httpx2.Request) -> str:
+        path = request.url.path
+        return path[len(self.base_path) :] if path.startswith(self.base_path) else path
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        body = await request.aread()
+        normalised = normalised_request(request.method, self._relative_path(request), body)
+        key = request_key(normalised)
+        if self.mode == "replay":
+            exchange = self.store.load(key)
+            if exchange is None:
+                raise ReplayMissError(_miss_message(key, normalised, self.store.directory))
+            return response_from_exchange(exchange, request)
+
+        assert self.inner is not None
+        response = await self.inner.handle_async_request(request)
+        content = await response.aread()
+        await response.aclose()
+        try:
+            stored_body: Any = json.loads(content)
+        except ValueError:
+            stored_body = content.decode("utf-8", "replace")
+        if response.status_code == 200:
+            model = stored_body.get("model") if isinstance(stored_body, dict) else None
+            self.store.save(
+                key,
+                normalised,
+                response.status_code,
+                _kept_headers(response.headers),
+                stored_body,
+                Provenance(source="recorded", model=model, note=self.provenance_note),
+            )
+        # The body is already decoded: hand on a fresh response without the
+        # encoding headers, or the SDK would decode it a second time.
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx2.Response(
+            response.status_code, headers=headers, content=content, request=request
+        )
+
+
+def _miss_message(key: str, normalised: dict[str, Any], directory: Path) -> str:
+    body = normalised.get("body")
+    model = body.get("model") if isinstance(body, dict) else None
+    start = " ".join(_last_user_message(body).split())[:80]
+    return (
+        f"no recorded exchange {key[:KEY_CHARS]} in {directory} for model {model!r}, "
+        f"last user message starting {start!r}; record it with --record {directory} "
+        "against a live model, or check that --model and the prompt match the fixtures"
+    )

@@ -1,0 +1,200 @@
+"""The one place that talks to the model.
+
+Builds the HTTP stack (cassette record/replay, tenacity retries, the real
+transport) under an OpenAI client whose own retries are off, wraps it with
+instructor, and asks for a ``DraftExtraction`` with the document's aligner in
+the validation context so ungrounded quotes are re-asked. Whatever goes wrong
+leaves here as an ``ExtractorError``; a spent re-ask budget is not an error but
+a lenient parse of the last answer plus a warning.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import httpx2
+import instructor
+import openai
+from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
+
+from ._exceptions import (
+    ConfigurationError,
+    ExtractorError,
+    ResponseError,
+    TransportError,
+)
+from .cassette import CassetteStore, CassetteTransport
+from .grounding import Aligner
+from .schemas import DraftExtraction, Usage
+from .schemas.draft import parse_leniently
+from .settings import Settings
+from .transport import RetryingTransport
+
+OPENAI_BASE_URL = "https://api.openai.com/v1"
+
+
+@dataclass
+class DraftAnswer:
+    """The model's answer for one document and what it cost."""
+
+    draft: DraftExtraction
+    usage: Usage
+    attempts: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _usage(raw: Any) -> Usage:
+    if raw is None:
+        return Usage()
+    return Usage(
+        prompt_tokens=getattr(raw, "prompt_tokens", 0) or 0,
+        completion_tokens=getattr(raw, "completion_tokens", 0) or 0,
+        total_tokens=getattr(raw, "total_tokens", 0) or 0,
+    )
+
+
+def build_transport(
+    settings: Settings, inner: httpx2.AsyncBaseTransport | None = None
+) -> httpx2.AsyncBaseTransport:
+    """The HTTP stack for the settings' mode; ``inner`` replaces the network (tests)."""
+    base_url = settings.base_url or OPENAI_BASE_URL
+    if settings.mode == "replay":
+        assert settings.cassette_dir is not None
+        return CassetteTransport(CassetteStore(settings.cassette_dir), "replay", base_url=base_url)
+    network = RetryingTransport(
+        inner or httpx2.AsyncHTTPTransport(),
+        retries=settings.transport_retries,
+        max_backoff=settings.max_backoff,
+    )
+    if settings.mode == "record":
+        assert settings.cassette_dir is not None
+        return CassetteTransport(
+            CassetteStore(settings.cassette_dir), "record", base_url=base_url, inner=network
+        )
+    return network
+
+
+class ModelClient:
+    """An instructor client over our transport stack; one per run, shared by documents."""
+
+    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None):
+        self.settings = settings
+        self.transport = transport or build_transport(settings)
+        self._http = httpx2.AsyncClient(transport=self.transport, timeout=settings.timeout)
+        self._openai = openai.AsyncOpenAI(
+            api_key=settings.key_for_client(),
+            base_url=settings.base_url or OPENAI_BASE_URL,
+            max_retries=0,  # tenacity in RetryingTransport owns transport retries
+            timeout=settings.timeout,
+            http_client=self._http,
+        )
+        self._instructor = instructor.from_openai(self._openai, mode=instructor.Mode.TOOLS)
+
+    async def __aenter__(self) -> ModelClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._openai.close()
+
+    async def ask(self, messages: list[dict[str, Any]], aligner: Aligner) -> DraftAnswer:
+        """Ask for a draft; re-ask on ungrounded quotes; never raise for a spent budget."""
+        attempts = 0
+
+        def count(*_: Any, **__: Any) -> None:
+            nonlocal attempts
+            attempts += 1
+
+        hooks = Hooks()
+        hooks.on("completion:response", count)
+        try:
+            draft, completion = await self._instructor.chat.completions.create_with_completion(
+                model=self.settings.model,
+                messages=messages,  # type: ignore[arg-type]
+                response_model=DraftExtraction,
+                max_retries=self.settings.reasks,
+                context={"aligner": aligner},
+                hooks=hooks,
+                temperature=self.settings.temperature,
+            )
+        except IncompleteOutputException as exc:
+            raise ResponseError(
+                "the model's answer was cut off at its token limit (finish_reason=length)"
+            ) from exc
+        except InstructorRetryException as exc:
+            _raise_if_not_validation(exc)
+            return _salvage(exc, attempts)
+        except Exception as exc:
+            _raise_if_not_validation(exc)
+            raise
+        return DraftAnswer(draft=draft, usage=_usage(completion.usage), attempts=attempts)
+
+
+def _salvage(exc: InstructorRetryException, attempts: int) -> DraftAnswer:
+    """Keep what is well formed in the last answer once re-asks are spent."""
+    completion = exc.last_completion
+    try:
+        arguments = completion.choices[0].message.tool_calls[0].function.arguments
+        data = json.loads(arguments)
+    except (AttributeError, IndexError, TypeError, ValueError) as parse_exc:
+        raise ResponseError(
+            f"no usable answer after {exc.n_attempts} attempts: {_first_line(exc)}"
+        ) from parse_exc
+    draft, skipped = parse_leniently(data)
+    warning = (
+        f"the answer still failed validation after {exc.n_attempts} attempts "
+        f"({_first_line(exc)}); kept only well-formed, grounded records"
+    )
+    return DraftAnswer(
+        draft=draft,
+        usage=_usage(exc.total_usage),
+        attempts=max(attempts, exc.n_attempts or 0),
+        warnings=[warning, *skipped],
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return "; ".join(lines[:3])[:300]
+
+
+def _raise_if_not_validation(exc: BaseException) -> None:
+    """Surface the real cause of a failed call as our own error, or return if it is validation.
+
+    The SDK wraps transport exceptions (``APIConnectionError``) and instructor
+    wraps those again, so the cause chain is walked to find what happened.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ExtractorError):
+            raise seen from None
+        if isinstance(seen, openai.AuthenticationError):
+            raise ConfigurationError(
+                "the server refused the API key (HTTP 401); check OPENAI_API_KEY"
+            ) from seen
+        if isinstance(seen, openai.NotFoundError):
+            raise ConfigurationError(
+                f"the server does not know this model or endpoint (HTTP 404): {seen.message}"
+            ) from seen
+        if isinstance(seen, openai.APIStatusError):
+            raise TransportError(
+                f"the server answered HTTP {seen.status_code} after all retries: {seen.message}"
+            ) from seen
+        if isinstance(seen, openai.APITimeoutError):
+            raise TransportError("the request timed out after all retries") from seen
+        if isinstance(seen, openai.APIConnectionError):
+            cause = seen.__cause__
+            if isinstance(cause, ExtractorError):
+                raise cause from None
+            raise TransportError(f"cannot reach the server: {cause or seen}") from seen
+        seen = seen.__cause__ or seen.__context__

@@ -1,0 +1,82 @@
+"""Turning a document into the messages sent to the model.
+
+Templates and the few-shot example are files under ``prompts/`` (installed as
+``extractor.prompts``) so they can be read, diffed and versioned apart from the
+code. The version that travels with every result is the declared ``VERSION``
+plus a hash of the files, so an edit that forgets to bump the version still
+changes it, and caches or resumed runs never mix answers from two prompts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from .document import Document
+
+_PACKAGE = "extractor.prompts"
+_FILES = (
+    "VERSION",
+    "system.md.j2",
+    "user.md.j2",
+    "examples/cica_ambassador.txt",
+    "examples/cica_ambassador.json",
+)
+
+
+def _read(name: str) -> str:
+    return resources.files(_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """The loaded templates and the version string they make."""
+
+    version: str
+    system: str
+    user_template: jinja2.Template
+
+    def messages(self, document: Document) -> list[dict[str, Any]]:
+        """System and user messages for one document."""
+        dateline = document.dateline
+        date = dateline.date if dateline else None
+        user = self.user_template.render(
+            text=_fence(document.text),
+            dateline_date=date.isoformat() if date else None,
+            dateline_weekday=date.strftime("%A") if date else None,
+            dateline_place=dateline.place if dateline else None,
+        )
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+
+def _fence(text: str) -> str:
+    # An article must not be able to close the <article> block and speak as us.
+    return text.replace("</article>", "</ article>").replace("<article>", "< article>")
+
+
+@cache
+def load_prompt() -> Prompt:
+    """The packaged prompt, read once."""
+    contents = {name: _read(name) for name in _FILES}
+    digest = hashlib.sha256()
+    for name in _FILES:
+        digest.update(name.encode() + b"\0" + contents[name].encode("utf-8") + b"\0")
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    example_answer = json.dumps(
+        json.loads(contents["examples/cica_ambassador.json"]), ensure_ascii=False
+    )
+    system = env.from_string(contents["system.md.j2"]).render(
+        example_article=contents["examples/cica_ambassador.txt"].strip(),
+        example_answer=example_answer,
+    )
+    return Prompt(
+        version=f"{contents['VERSION'].strip()}+{digest.hexdigest()[:8]}",
+        system=system,
+        user_template=env.from_string(contents["user.md.j2"]),
+    )

@@ -1,0 +1,113 @@
+"""Transport-level retries: timeouts, connection faults, 429 and 5xx.
+
+They live under the SDK (whose own retries are switched off) and under
+instructor's re-ask loop, around the single HTTP exchange, so a 429 during a
+re-ask retries that one request instead of restarting the conversation, and
+the two budgets stay separate and bounded. ``Retry-After`` is honoured (capped),
+otherwise waits grow exponentially with jitter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections import Counter
+
+import httpx2
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+_NETWORK_FAULTS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
+
+
+class _RetryableStatus(Exception):
+    """A response worth another try (429 or 5xx), carried through tenacity."""
+
+    def __init__(self, response: httpx2.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def retry_after_seconds(headers: httpx2.Headers, now: dt.datetime | None = None) -> float | None:
+    """Seconds the server asked us to wait, from ``retry-after-ms`` or ``Retry-After``."""
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(float(ms) / 1000, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+def _is_retryable(response: httpx2.Response) -> bool:
+    return response.status_code == 429 or response.status_code >= 500
+
+
+class RetryingTransport(httpx2.AsyncBaseTransport):
+    """Wraps a transport and retries the faults a provider throws, within a budget."""
+
+    def __init__(
+        self,
+        inner: httpx2.AsyncBaseTransport,
+        *,
+        retries: int,
+        max_backoff: float,
+        initial_backoff: float = 1.0,
+    ) -> None:
+        self.inner = inner
+        self.retries = retries
+        self.max_backoff = max_backoff
+        self._jitter = wait_exponential_jitter(initial=initial_backoff, max=max_backoff)
+        self.faults: Counter[str] = Counter()
+        """Faults met so far, by kind (``429``, ``500``, ``ReadTimeout``...), for reports."""
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _RetryableStatus):
+            asked = retry_after_seconds(exc.response.headers)
+            if asked is not None:
+                return min(asked, self.max_backoff)
+        return float(self._jitter(state))
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        attempts = self.retries + 1
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type((_RetryableStatus, *_NETWORK_FAULTS)),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    response = await self.inner.handle_async_request(request)
+                except _NETWORK_FAULTS as exc:
+                    self.faults[type(exc).__name__] += 1
+                    raise
+                if _is_retryable(response):
+                    self.faults[str(response.status_code)] += 1
+                    if attempt.retry_state.attempt_number < attempts:
+                        await response.aread()
+                        await response.aclose()
+                        raise _RetryableStatus(response)
+                return response
+        raise AssertionError("unreachable: tenacity reraises or returns")  # pragma: no cover
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,38 @@
+"""Pydantic models of the extractor: the draft the model fills and the records users get."""
+
+from .draft import DraftExtraction, DraftMeeting, DraftParticipant, DraftStatusClaim
+from .records import (
+    DocumentInfo,
+    ErrorRecord,
+    Evidence,
+    Extraction,
+    Meeting,
+    Organisation,
+    Participant,
+    RunInfo,
+    StatusClaim,
+    Usage,
+)
+from .vocab import MeetingFormat, MeetingStatus, ParticipantKind, Stance, Status
+
+__all__ = [
+    "DocumentInfo",
+    "DraftExtraction",
+    "DraftMeeting",
+    "DraftParticipant",
+    "DraftStatusClaim",
+    "ErrorRecord",
+    "Evidence",
+    "Extraction",
+    "Meeting",
+    "MeetingFormat",
+    "MeetingStatus",
+    "Organisation",
+    "Participant",
+    "ParticipantKind",
+    "RunInfo",
+    "Stance",
+    "Status",
+    "StatusClaim",
+    "Usage",
+]

@@ -1,0 +1,157 @@
+"""What users get: grounded, normalised records with their provenance.
+
+Every record carries ``Evidence`` whose ``quote`` is exactly
+``document text[start:end]``; the pipeline builds these only from quotes it
+could align, so an ``Extraction`` cannot hold an ungrounded record. Codes and
+dates here are computed by the code (ISO 3166-1 alpha-3, ISO 8601), never taken
+on trust from the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .vocab import MeetingFormat, MeetingStatus, ParticipantKind, Stance, Status
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Evidence(_Record):
+    """A passage of the document: ``text[start:end] == quote``."""
+
+    quote: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class Organisation(_Record):
+    """An organisation as canonically named, with the words the article used."""
+
+    short: str | None = Field(description="Canonical short name (e.g. 'SCO'); null if unknown.")
+    full: str = Field(description="Canonical full name, or the name as written if unknown.")
+    as_written: str
+
+
+class Participant(_Record):
+    """One person, organisation or state, with every mention of it in the document."""
+
+    id: str
+    kind: ParticipantKind
+    name: str | None
+    title: str | None
+    organisation: Organisation | None
+    state: str | None = Field(description="ISO 3166-1 alpha-3 of the state represented.")
+    state_as_written: str | None
+    mentions: list[Evidence]
+
+
+class Meeting(_Record):
+    """A meeting between two or more participants (ids into ``Extraction.participants``)."""
+
+    id: str
+    participants: list[str] = Field(min_length=2)
+    status: MeetingStatus
+    format: MeetingFormat
+    date: dt.date | None
+    date_text: str | None
+    place: str | None
+    from_dateline: list[Literal["date", "place"]] = Field(
+        default_factory=list,
+        description="Fields the article did not state for this meeting, taken from the dateline.",
+    )
+    topics: list[str]
+    outcomes: list[str]
+    evidence: list[Evidence] = Field(min_length=1)
+
+
+class StatusClaim(_Record):
+    """A statement about an entity's standing with an organisation or office."""
+
+    id: str
+    subject: str
+    subject_code: str | None = Field(description="ISO 3166-1 alpha-3 when the subject is a state.")
+    subject_participant: str | None
+    organisation: Organisation
+    status: Status
+    status_text: str
+    stance: Stance
+    from_status: Status | None
+    from_status_inferred: bool = Field(
+        default=False,
+        description="True when from_status was inferred from the organisation's vocabulary "
+        "because the text speaks of an upgrade without naming the lower status.",
+    )
+    claimant: str | None
+    supporters: list[str] = Field(default_factory=list)
+    time_text: str | None
+    evidence: list[Evidence] = Field(min_length=1)
+
+
+class Usage(_Record):
+    """Tokens spent, summed over every attempt (re-asks included)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+
+class DocumentInfo(_Record):
+    """Which document the records come from, so offsets can be checked against it."""
+
+    id: str
+    source: str
+    sha256: str
+    chars: int
+    dateline_date: dt.date | None
+    dateline_place: str | None
+    outlet: str | None
+
+
+class RunInfo(_Record):
+    """How the records were made: enough to reproduce or audit the run."""
+
+    model: str
+    prompt_version: str
+    mode: Literal["live", "record", "replay"]
+    attempts: int = Field(description="Model calls made, the first answer and every re-ask.")
+    usage: Usage
+
+
+class Extraction(_Record):
+    """Everything extracted from one document."""
+
+    kind: Literal["extraction"] = "extraction"
+    document: DocumentInfo
+    run: RunInfo
+    participants: list[Participant]
+    meetings: list[Meeting]
+    status_claims: list[StatusClaim]
+    warnings: list[str] = Field(default_factory=list)
+
+    def participant(self, participant_id: str) -> Participant:
+        """The participant with that id (meetings and claims refer to participants by id)."""
+        for p in self.participants:
+            if p.id == participant_id:
+                return p
+        raise KeyError(participant_id)
+
+
+class ErrorRecord(_Record):
+    """A document that yielded no extraction, and why; a batch goes on past it."""
+
+    kind: Literal["error"] = "error"
+    source: str
+    error_type: str
+    message: str
