@@ -1,0 +1,325 @@
+"""Reading input into a document.
+
+Everything downstream (grounding offsets, stable ids, resolved dates) refers to
+one exact string, so this module is the single place that turns bytes into
+that string, and it refuses anything that is not plainly UTF-8 text with a
+one-line reason instead of letting a PDF or a truncated file reach the model.
+It also reads the wire dateline, because "on Thursday" only means something
+once we know which day the report was filed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ._exceptions import (
+    BinaryInputError,
+    EmptyInputError,
+    EncodingError,
+    InputNotFoundError,
+    InputTooLargeError,
+)
+
+__all__ = [
+    "STDIN",
+    "Dateline",
+    "Document",
+    "document_from_text",
+    "parse_dateline",
+    "read_document",
+]
+
+STDIN = "-"
+_STDIN_SOURCE = "<stdin>"
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class Dateline:
+    """What the wire dateline says, and where it sits in the text.
+
+    The offsets let later steps tell the dateline from the body (a place name
+    in the dateline is where the report was filed, not necessarily where a
+    meeting happened).
+    """
+
+    date: date | None
+    place: str | None
+    outlet: str | None
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article exactly as read; every offset in a result refers to ``text``."""
+
+    text: str
+    source: str
+    sha256: str
+    dateline: Dateline | None
+
+    @property
+    def id(self) -> str:
+        """Short content id: the same text gets the same id wherever it came from."""
+        return self.sha256[:16]
+
+    @property
+    def chars(self) -> int:
+        """Length in characters, the unit of every offset."""
+        return len(self.text)
+
+
+# --------------------------------------------------------------------------- dateline
+
+_MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_MONTH_RE = re.compile(_MONTH, re.IGNORECASE)
+_LETTER = r"[^\W\d_]"
+# Up to four words of letters (with inner hyphens, dots, apostrophes), e.g.
+# "NEW DELHI", "Beijing", "ST. PETERSBURG", "XI'AN", "UNITED NATIONS".
+_WORD = rf"{_LETTER}+(?:[.'\u2019\-]{_LETTER}+)*\.?"
+_PLACE = rf"{_WORD}(?:[ ]{_WORD}){{0,3}}"
+_DATE_PART = (
+    rf"(?:(?P<mon1>{_MONTH})\.?[ ]+(?P<day1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?[ ]+(?P<year1>\d{{4}}))?"
+    rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?[ ]+(?P<mon2>{_MONTH})\.?(?:,?[ ]+(?P<year2>\d{{4}}))?)"
+)
+_OUTLET_NAME = r"[^\W\d_][^()/\n]{0,38}?"
+_OUTLET = (
+    rf"(?:[ ]*\([ ]*(?P<out1>{_OUTLET_NAME})[ ]*\)"  # (Xinhua)
+    rf"|[ ]*/[ ]*(?P<out2>{_OUTLET_NAME})[ ]*/"  # /TASS/
+    rf"|[ ]+(?P<out3>[A-Z][A-Za-z]{{1,15}})\))"  # APP)  -- open parenthesis lost upstream
+)
+_SEPARATOR = "(?:[ ]*(?:--|[-\u2013\u2014:.]))"  # hyphen, en dash, em dash, colon, dot
+_DASH = "(?:[ ]+(?:--|[-\u2013\u2014]))"
+_DATELINE = re.compile(
+    rf"(?P<place>{_PLACE}),[ ]+{_DATE_PART}(?:{_OUTLET}{_SEPARATOR}?|(?P<bare>{_DASH}))",
+    re.IGNORECASE,
+)
+_DATE_PREFIX = re.compile(r"date[ \t]+(?P<iso>\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
+# Lowercase particles allowed inside a title-case place name ("Rio de Janeiro").
+_PARTICLES = frozenset({"de", "da", "do", "del", "della", "di", "la", "le", "les", "of", "el",
+                        "al", "sur", "am", "an", "der", "en"})  # fmt: skip
+
+
+# First words that open sentences ("On Thursday, July 14 (local time), ...").
+_NOT_PLACES = frozenset({
+    "on", "in", "at", "by", "since", "until", "till", "from", "last", "next", "this", "that",
+    "and", "but", "as", "before", "after", "during", "early", "late", "later", "earlier",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+    "yesterday", "tomorrow",
+})  # fmt: skip
+
+
+def _place_ok(place: str) -> bool:
+    """Whether a candidate looks like a place name rather than the start of a sentence."""
+    words = place.split()
+    if not words[0][0].isupper() or words[0].lower() in _NOT_PLACES:
+        return False
+    if _MONTH_RE.fullmatch(words[0].rstrip(".")):
+        return False
+    return all(w[0].isupper() or w.lower() in _PARTICLES for w in words)
+
+
+def _title(place: str) -> str:
+    """Title-case an all-caps place, leaving mixed case ("McAllen") as written."""
+    if place != place.upper():
+        return place
+
+    def cap(word: str) -> str:
+        if word.lower() in _PARTICLES:
+            return word.lower()
+        return word[:1].upper() + word[1:].lower()
+
+    words = []
+    for word in place.split(" "):
+        words.append("-".join(cap(part) for part in word.split("-")))
+    result = " ".join(words)
+    return result[:1].upper() + result[1:]
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_dateline(text: str) -> Dateline | None:
+    """The wire dateline at the start of ``text``, if there is one.
+
+    Conservative on purpose: a wrong dateline date silently shifts every
+    "on Thursday" in the article, so only a place followed by a comma, a day
+    and month, and an outlet or a dash counts; ordinary sentences do not.
+    An explicit ``date YYYY-MM-DD`` prefix (as some feeds add) wins over the
+    dateline's own date, because the dateline usually omits the year.
+    """
+    start = len(text) - len(text.lstrip())
+    pos = start
+    prefix_date: date | None = None
+    prefix = _DATE_PREFIX.match(text, pos)
+    if prefix:
+        y, m, d = (int(part) for part in prefix["iso"].split("-"))
+        prefix_date = _safe_date(y, m, d)
+        pos = prefix.end()
+    match = _DATELINE.match(text, pos)
+    if match is None or not _valid(match):
+        if prefix is not None and prefix_date is not None:
+            return Dateline(prefix_date, None, None, start, prefix.end() - _trailing(prefix[0]))
+        return None
+    outlet = match["out1"] or match["out2"] or match["out3"]
+    month = _MONTHS[(match["mon1"] or match["mon2"])[:3].lower()]
+    day = int(match["day1"] or match["day2"])
+    year_text = match["year1"] or match["year2"]
+    when = prefix_date
+    if when is None and year_text:
+        when = _safe_date(int(year_text), month, day)
+    return Dateline(
+        date=when,
+        place=_title(match["place"]),
+        outlet=outlet.strip() if outlet else None,
+        start=start,
+        end=match.end(),
+    )
+
+
+def _trailing(s: str) -> int:
+    return len(s) - len(s.rstrip())
+
+
+def _valid(match: re.Match[str]) -> bool:
+    place = match["place"]
+    if not _place_ok(place):
+        return False
+    day = int(match["day1"] or match["day2"])
+    if not 1 <= day <= 31:
+        return False
+    outlet = match["out1"] or match["out2"] or match["out3"]
+    if outlet is not None and not outlet[0].isupper():
+        return False  # "(local time)", "(see below)": a remark, not a news agency
+    # Without an outlet, only an all-caps place ("MOSCOW, Nov 3 -") is a dateline;
+    # "Paris, May 5 - ..." in mixed case is too easy to meet in a sentence.
+    return not (match["bare"] is not None and place != place.upper())
+
+
+# --------------------------------------------------------------------------- reading
+
+# Magic numbers of formats people most often pass by mistake.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF file"),
+    (b"PK\x03\x04", "a ZIP archive (or DOCX/XLSX/EPUB)"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\x1f\x8b", "a gzip file"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"BZh", "a bzip2 file"),
+    (b"\xfd7zXZ\x00", "an xz file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"\x28\xb5\x2f\xfd", "a zstd file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office document"),
+    (b"\x7fELF", "an executable"),
+    (b"{\\rtf", "an RTF document"),
+)
+_UTF16_32_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\xfe\xff", "UTF-16"),
+    (b"\xff\xfe", "UTF-16"),
+)
+
+
+def _too_large(source: str, size: int, limit: int, *, at_least: bool = False) -> InputTooLargeError:
+    more = "more than " if at_least else ""
+    return InputTooLargeError(
+        f"{source}: input is {more}{size} bytes, over the limit of {limit} bytes "
+        "(set EXTRACTOR_MAX_INPUT_BYTES to raise it)"
+    )
+
+
+def _decode(data: bytes, source: str) -> str:
+    """Bytes to text, or the reason they are not a text document."""
+    if not data.strip():
+        raise EmptyInputError(f"{source}: input is empty")
+    for bom, name in _UTF16_32_BOMS:
+        if data.startswith(bom):
+            raise EncodingError(f"{source}: input is {name}, not UTF-8; convert it to UTF-8 first")
+    for magic, what in _MAGIC:
+        if data.startswith(magic) and (magic != b"BZh" or data[3:4].isdigit()):
+            raise BinaryInputError(f"{source}: input looks like {what}, not text")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise BinaryInputError(f"{source}: input contains a NUL byte at offset {nul}; not text")
+    skip = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
+    try:
+        return data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + skip
+        bad = data[offset : offset + 1].hex()
+        raise EncodingError(
+            f"{source}: input is not valid UTF-8 (byte 0x{bad} at offset {offset})"
+        ) from None
+
+
+def document_from_text(text: str, source: str) -> Document:
+    """A document from text already in memory (library callers, tests).
+
+    A leading BOM character is dropped, as when reading a file, so the same
+    article gets the same id and offsets however it arrives.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise EmptyInputError(f"{source}: input is empty")
+    digest = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+    return Document(text=text, source=source, sha256=digest, dateline=parse_dateline(text))
+
+
+def read_document(path: str | Path, *, max_bytes: int) -> Document:
+    """Read a file (or stdin for ``"-"``) into a document, or say why it cannot be one.
+
+    The size is checked before the file is read, so a stray multi-gigabyte
+    file costs a ``stat`` and not the memory; the read itself is also capped
+    in case the file grows meanwhile or is not a regular file.
+    """
+    if str(path) == STDIN:
+        source = _STDIN_SOURCE
+        data = sys.stdin.buffer.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise _too_large(source, max_bytes, max_bytes, at_least=True)
+        return document_from_text(_decode(data, source), source)
+
+    source = str(path)
+    file = Path(path)
+    try:
+        if file.is_dir():
+            raise InputNotFoundError(f"{source}: is a directory, not a file")
+        size = file.stat().st_size
+    except FileNotFoundError:
+        raise InputNotFoundError(f"{source}: no such file") from None
+    except OSError as exc:
+        raise InputNotFoundError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    if size > max_bytes:
+        raise _too_large(source, size, max_bytes)
+    try:
+        with file.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise InputNotFoundError(f"{source}: no such file") from None
+    except OSError as exc:
+        raise InputNotFoundError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise _too_large(source, max_bytes, max_bytes, at_least=True)
+    return document_from_text(_decode(data, source), source)

@@ -1,0 +1,301 @@
+"""Tests for extractor.document: reading input and parsing the dateline."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from extractor._exceptions import (
+    BinaryInputError,
+    EmptyInputError,
+    EncodingError,
+    InputError,
+    InputNotFoundError,
+    InputTooLargeError,
+)
+from extractor.document import (
+    Dateline,
+    Document,
+    document_from_text,
+    parse_dateline,
+    read_document,
+)
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_8703ce6526d76945.txt"
+LIMIT = 1_000_000
+
+
+class FakeStdin:
+    """Stands in for ``sys.stdin``: only ``.buffer`` is read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+def write(tmp_path: Path, data: bytes, name: str = "a.txt") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+# --------------------------------------------------------------------------- dateline
+
+
+def test_seed_dateline() -> None:
+    """The seed's dateline gives the date from its prefix, the title-cased place and the outlet."""
+    text = SEED.read_text(encoding="utf-8")
+    dateline = parse_dateline(text)
+    assert dateline == Dateline(date(2022, 7, 14), "Beijing", "APP", 1, 39)
+    assert text[dateline.start : dateline.end] == "date 2022-07-14 BEIJING, July 14 APP):"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "covered"),
+    [
+        (
+            "BEIJING, July 14 (Xinhua) -- China and the SCO",
+            Dateline(None, "Beijing", "Xinhua", 0, 28),
+            "BEIJING, July 14 (Xinhua) --",
+        ),
+        (
+            "MOSCOW, Nov 3 (Reuters) - Russia said",
+            Dateline(None, "Moscow", "Reuters", 0, 25),
+            "MOSCOW, Nov 3 (Reuters) -",
+        ),
+        (
+            "NEW DELHI, 3 March 2023 (PTI) \u2014 India said",
+            Dateline(date(2023, 3, 3), "New Delhi", "PTI", 0, 31),
+            "NEW DELHI, 3 March 2023 (PTI) \u2014",
+        ),
+        (
+            "Beijing, 14 July 2022 /TASS/. The SCO",
+            Dateline(date(2022, 7, 14), "Beijing", "TASS", 0, 29),
+            "Beijing, 14 July 2022 /TASS/.",
+        ),
+        (
+            "\n  RIO DE JANEIRO, Nov. 3, 2021 (AFP) - Brazil",
+            Dateline(date(2021, 11, 3), "Rio de Janeiro", "AFP", 3, 39),
+            "RIO DE JANEIRO, Nov. 3, 2021 (AFP) -",
+        ),
+    ],
+)
+def test_wire_datelines(text: str, expected: Dateline, covered: str) -> None:
+    """Wire dateline forms give place, outlet, offsets, and a date when the year is written."""
+    dateline = parse_dateline(text)
+    assert dateline == expected
+    assert text[dateline.start : dateline.end] == covered
+
+
+def test_date_prefix_wins_over_dateline_year() -> None:
+    """An explicit ``date YYYY-MM-DD`` prefix decides the date even when the dateline has a year."""
+    dateline = parse_dateline("date 2022-07-15 BEIJING, 14 July 2022 (Xinhua) -- text")
+    assert dateline is not None
+    assert dateline.date == date(2022, 7, 15)
+
+
+def test_date_prefix_on_its_own_line() -> None:
+    """A date prefix followed by a newline still reaches the dateline below it."""
+    dateline = parse_dateline("date 2022-07-14\nBEIJING, July 14 (Xinhua) -- text")
+    assert dateline == Dateline(date(2022, 7, 14), "Beijing", "Xinhua", 0, 44)
+
+
+def test_date_prefix_without_dateline() -> None:
+    """A date prefix alone still gives the date, with no place or outlet."""
+    text = " date 2022-07-14 The SCO said"
+    dateline = parse_dateline(text)
+    assert dateline == Dateline(date(2022, 7, 14), None, None, 1, 16)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meanwhile, Zhang Ming had a meeting with the Ambassador.",
+        "On Thursday, July 14 (local time), the sides met.",
+        "In Moscow, May 5 (Reuters) is what the note said.",
+        "Paris, May 5 - a sentence in mixed case without an outlet.",
+        "The SCO Secretary-General noted the ICRC's role.",
+        "Secretary-General of Shanghai Cooperation Organization (SCO), Zhang Ming had",
+        "",
+    ],
+)
+def test_sentences_are_not_datelines(text: str) -> None:
+    """Ordinary sentence openings are not taken for datelines."""
+    assert parse_dateline(text) is None
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def test_document_from_text() -> None:
+    """A document keeps the text exactly and derives id, sha256, length and dateline."""
+    text = "BEIJING, July 14 (Xinhua) -- A\r\nB\u00a0C"
+    doc = document_from_text(text, "mem")
+    assert doc.text == text
+    assert doc.source == "mem"
+    assert doc.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert doc.id == doc.sha256[:16]
+    assert doc.chars == len(text)
+    assert doc.dateline is not None and doc.dateline.place == "Beijing"
+
+
+def test_document_is_frozen() -> None:
+    """Documents cannot be changed after they are made."""
+    doc = document_from_text("some text", "mem")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        doc.text = "other"  # type: ignore[misc]
+
+
+def test_document_from_empty_text() -> None:
+    """Whitespace-only text is refused as empty."""
+    with pytest.raises(EmptyInputError, match="mem"):
+        document_from_text(" \n\t ", "mem")
+
+
+def test_read_seed() -> None:
+    """The seed reads into a document whose hash is of its bytes and whose dateline is the gold."""
+    doc = read_document(SEED, max_bytes=LIMIT)
+    assert isinstance(doc, Document)
+    assert doc.sha256 == hashlib.sha256(SEED.read_bytes()).hexdigest()
+    assert doc.source == str(SEED)
+    assert doc.dateline is not None and doc.dateline.date == date(2022, 7, 14)
+
+
+def test_read_keeps_newlines_and_strips_bom(tmp_path: Path) -> None:
+    """A UTF-8 BOM is dropped and CRLF newlines are kept as decoded."""
+    path = write(tmp_path, b"\xef\xbb\xbfline one\r\nline two\r\n")
+    doc = read_document(path, max_bytes=LIMIT)
+    assert doc.text == "line one\r\nline two\r\n"
+    assert doc.sha256 == hashlib.sha256(b"line one\r\nline two\r\n").hexdigest()
+
+
+def test_read_accepts_str_path(tmp_path: Path) -> None:
+    """A path given as a string reads the same as a Path."""
+    path = write(tmp_path, "Москва и 北京".encode())
+    assert read_document(str(path), max_bytes=LIMIT).text == "Москва и 北京"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    """A missing path raises InputNotFoundError naming it."""
+    path = tmp_path / "nope.txt"
+    with pytest.raises(InputNotFoundError, match=r"nope\.txt"):
+        read_document(path, max_bytes=LIMIT)
+
+
+def test_directory(tmp_path: Path) -> None:
+    """A directory raises InputNotFoundError naming it."""
+    with pytest.raises(InputNotFoundError, match="directory"):
+        read_document(tmp_path, max_bytes=LIMIT)
+
+
+def test_too_large_file_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file over the limit raises InputTooLargeError with size, limit and the setting, unread."""
+    path = write(tmp_path, b"x" * 101)
+
+    def no_open(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file must not be opened")
+
+    monkeypatch.setattr(Path, "open", no_open)
+    with pytest.raises(InputTooLargeError) as info:
+        read_document(path, max_bytes=100)
+    message = str(info.value)
+    assert str(path) in message
+    assert "101" in message and "100" in message
+    assert "EXTRACTOR_MAX_INPUT_BYTES" in message
+    assert "\n" not in message
+
+
+def test_file_at_the_limit_is_read(tmp_path: Path) -> None:
+    """A file exactly at the limit is accepted."""
+    path = write(tmp_path, b"x" * 100)
+    assert read_document(path, max_bytes=100).chars == 100
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+        b"PK\x03\x04\x14\x00\x00\x00",
+        b"\x89PNG\r\n\x1a\n\x00\x00",
+        b"\x1f\x8b\x08\x00\x00\x00",
+        b"some text\x00with a NUL",
+    ],
+)
+def test_binary_input(tmp_path: Path, data: bytes) -> None:
+    """Known binary formats and NUL bytes raise BinaryInputError naming the file."""
+    path = write(tmp_path, data, "bin.dat")
+    with pytest.raises(BinaryInputError, match=r"bin\.dat"):
+        read_document(path, max_bytes=LIMIT)
+
+
+def test_invalid_utf8_names_offset(tmp_path: Path) -> None:
+    """Invalid UTF-8 raises EncodingError naming the byte offset."""
+    path = write(tmp_path, b"caf\xe9 au lait", "latin1.txt")
+    with pytest.raises(EncodingError, match=r"latin1\.txt.*offset 3"):
+        read_document(path, max_bytes=LIMIT)
+
+
+def test_invalid_utf8_offset_counts_bom(tmp_path: Path) -> None:
+    """The reported offset is into the file, BOM included."""
+    path = write(tmp_path, b"\xef\xbb\xbfab\xff")
+    with pytest.raises(EncodingError, match="offset 5"):
+        read_document(path, max_bytes=LIMIT)
+
+
+def test_utf16_is_an_encoding_error(tmp_path: Path) -> None:
+    """UTF-16 text is reported as the wrong encoding rather than as binary."""
+    path = write(tmp_path, "hello".encode("utf-16"))
+    with pytest.raises(EncodingError, match="UTF-16"):
+        read_document(path, max_bytes=LIMIT)
+
+
+@pytest.mark.parametrize("data", [b"", b"  \n\t\r\n ", b"\xef\xbb\xbf \n"])
+def test_empty_input(tmp_path: Path, data: bytes) -> None:
+    """Empty or whitespace-only files raise EmptyInputError naming the file."""
+    path = write(tmp_path, data, "empty.txt")
+    with pytest.raises(EmptyInputError, match=r"empty\.txt"):
+        read_document(path, max_bytes=LIMIT)
+
+
+def test_errors_are_input_errors(tmp_path: Path) -> None:
+    """Every reading failure is an InputError, so callers can catch one family."""
+    with pytest.raises(InputError):
+        read_document(tmp_path / "missing", max_bytes=LIMIT)
+
+
+def test_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-`` reads bytes from stdin."""
+    monkeypatch.setattr(
+        sys, "stdin", FakeStdin("BEIJING, July 14 (Xinhua) -- \u4e0a\u5408".encode())
+    )
+    doc = read_document("-", max_bytes=LIMIT)
+    assert doc.text == "BEIJING, July 14 (Xinhua) -- \u4e0a\u5408"
+    assert doc.source == "<stdin>"
+
+
+def test_stdin_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stdin over the limit raises InputTooLargeError."""
+    monkeypatch.setattr(sys, "stdin", FakeStdin(b"x" * 11))
+    with pytest.raises(InputTooLargeError, match=r"stdin.*EXTRACTOR_MAX_INPUT_BYTES"):
+        read_document("-", max_bytes=10)
+
+
+def test_stdin_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Empty stdin raises EmptyInputError."""
+    monkeypatch.setattr(sys, "stdin", FakeStdin(b""))
+    with pytest.raises(EmptyInputError, match="stdin"):
+        read_document("-", max_bytes=LIMIT)
+
+
+def test_stdin_binary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Binary data on stdin raises BinaryInputError."""
+    monkeypatch.setattr(sys, "stdin", FakeStdin(b"%PDF-1.4 ..."))
+    with pytest.raises(BinaryInputError):
+        read_document("-", max_bytes=LIMIT)
