@@ -31,7 +31,9 @@ _KEPT_RESPONSE_HEADERS = ("content-type", "retry-after", "retry-after-ms")
 _KEPT_HEADER_PREFIXES = ("x-ratelimit-",)
 # pydantic's error text carries a versioned documentation link; instructor puts
 # it in every re-ask. It says nothing about the request, so the key ignores it.
-_PYDANTIC_URL = re.compile(r"\n?[ \t]*For further information visit https://errors\.pydantic\.dev/\S*")
+_PYDANTIC_URL = re.compile(
+    r"\n?[ \t]*For further information visit https://errors\.pydantic\.dev/\S*"
+)
 KEY_CHARS = 24
 
 
@@ -167,6 +169,7 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
         base_url: str,
         inner: httpx2.AsyncBaseTransport | None = None,
         provenance_note: str | None = None,
+        authored: bool = False,
     ) -> None:
         if mode == "record" and inner is None:
             raise CassetteError("record mode needs a transport to record from")
@@ -175,6 +178,8 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
         self.inner = inner
         self.base_path = httpx2.URL(base_url).path.rstrip("/")
         self.provenance_note = provenance_note
+        # Authored: the answers come from a person's script (a test case), not a model.
+        self.authored = authored
 
     def _relative_path(self, request: httpx2.Request) -> str:
         path = request.url.path
@@ -206,7 +211,11 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
                 response.status_code,
                 _kept_headers(response.headers),
                 stored_body,
-                Provenance(source="recorded", model=model, note=self.provenance_note),
+                Provenance(
+                    source="authored" if self.authored else "recorded",
+                    model=None if self.authored else model,
+                    note=self.provenance_note,
+                ),
             )
         # The body is already decoded: hand on a fresh response without the
         # encoding headers, or the SDK would decode it a second time.

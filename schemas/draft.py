@@ -141,9 +141,7 @@ class DraftStatusClaim(_Draft):
     time_text: str | None = Field(
         default=None, description="When the standing applies, as written (e.g. 'this year')."
     )
-    quotes: list[str] = Field(
-        min_length=1, description="The words that state the claim. " + _QUOTE
-    )
+    quotes: list[str] = Field(min_length=1, description="The words that state the claim. " + _QUOTE)
 
 
 class DraftExtraction(_Draft):
@@ -191,16 +189,22 @@ class DraftExtraction(_Draft):
         refs = {p.ref for p in self.participants}
         bad: list[str] = []
         for i, m in enumerate(self.meetings):
-            bad += [f"meetings[{i}].participants: unknown ref {r!r}" for r in m.participants
-                    if r not in refs]
+            bad += [
+                f"meetings[{i}].participants: unknown ref {r!r}"
+                for r in m.participants
+                if r not in refs
+            ]
         for i, c in enumerate(self.status_claims):
             named: list[tuple[str, Any]] = [
                 ("subject_ref", c.subject_ref),
                 ("claimant_ref", c.claimant_ref),
                 *(("supporter_refs", r) for r in c.supporter_refs),
             ]
-            bad += [f"status_claims[{i}].{field}: unknown ref {r!r}" for field, r in named
-                    if r is not None and r not in refs]
+            bad += [
+                f"status_claims[{i}].{field}: unknown ref {r!r}"
+                for field, r in named
+                if r is not None and r not in refs
+            ]
         return bad
 
 

@@ -2,7 +2,6 @@
 
 # Literal Cyrillic and Chinese names are the point of these tests, so the
 # confusable-character rules are off for this file.
-# ruff: noqa: RUF001, RUF002
 
 from __future__ import annotations
 

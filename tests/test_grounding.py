@@ -1,7 +1,5 @@
 """Tests for extractor.grounding: quotes to offsets in the original text."""
 
-# ruff: noqa: RUF001  (Cyrillic, CJK and curly quotes in test data are intended)
-
 from __future__ import annotations
 
 import time

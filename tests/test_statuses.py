@@ -7,10 +7,10 @@ import json
 from importlib.resources import files
 
 import pytest
-from extractor.schemas.vocab import Status
 from pydantic import ValidationError
 
 from extractor.organisations import resolve_organisation
+from extractor.schemas.vocab import Status
 from extractor.statuses import _VocabularyFile, is_known, level_below, levels
 
 SEED_DATE = dt.date(2022, 7, 14)

@@ -1,0 +1,302 @@
+"""From the model's draft to grounded, normalised records.
+
+Pure and deterministic: given a document and a draft it always yields the same
+``Extraction``. This is where the trust rules are enforced a second time, after
+the re-ask loop: every quote is aligned to offsets in the original text, and a
+meeting or claim with a quote that does not align is dropped with a warning, so
+nothing ungrounded can leave the pipeline even when the re-ask budget ran out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .countries import country_code
+from .dates import resolve_date
+from .document import Document
+from .grounding import Aligner
+from .identity import Profile, group_same
+from .organisations import resolve_organisation
+from .schemas import (
+    DocumentInfo,
+    DraftExtraction,
+    DraftParticipant,
+    Evidence,
+    Extraction,
+    Meeting,
+    MeetingFormat,
+    MeetingStatus,
+    Organisation,
+    Participant,
+    ParticipantKind,
+    RunInfo,
+    StatusClaim,
+)
+from .statuses import level_below
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """An id that is the same on every run for the same document and record."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()
+    return f"{prefix}-{digest[:12]}"
+
+
+def organisation(as_written: str | None) -> Organisation | None:
+    """Canonical short and full name where known, the words as written otherwise."""
+    if not as_written or not as_written.strip():
+        return None
+    known = resolve_organisation(as_written)
+    if known is None:
+        return Organisation(short=None, full=as_written.strip(), as_written=as_written)
+    return Organisation(short=known.short, full=known.full, as_written=as_written)
+
+
+def document_info(document: Document) -> DocumentInfo:
+    dateline = document.dateline
+    return DocumentInfo(
+        id=document.id,
+        source=document.source,
+        sha256=document.sha256,
+        chars=len(document.text),
+        dateline_date=dateline.date if dateline else None,
+        dateline_place=dateline.place if dateline else None,
+        outlet=dateline.outlet if dateline else None,
+    )
+
+
+@dataclass
+class _Grounder:
+    """Aligns quotes and remembers why records were dropped."""
+
+    text: str
+    aligner: Aligner
+    warnings: list[str] = field(default_factory=list)
+
+    def evidence(self, quote: str, hint: int = 0) -> Evidence | None:
+        span = self.aligner.find(quote, start_hint=hint)
+        if span is None:
+            return None
+        start, end = span
+        return Evidence(quote=self.text[start:end], start=start, end=end)
+
+    def all_or_nothing(self, quotes: Iterable[str], what: str) -> list[Evidence] | None:
+        """Evidence for every quote, or None (and a warning) if any fails to align."""
+        found: list[Evidence] = []
+        for quote in quotes:
+            ev = self.evidence(quote)
+            if ev is None:
+                self.warnings.append(f"dropped {what}: quote not found in the text: {quote!r}")
+                return None
+            found.append(ev)
+        return _unique(found)
+
+
+def _unique(evidence: Iterable[Evidence]) -> list[Evidence]:
+    """Evidence in text order, without repeats or passages inside another one."""
+    spans = sorted(
+        {(e.start, e.end): e for e in evidence}.items(), key=lambda kv: (kv[0][0], -kv[0][1])
+    )
+    kept: list[Evidence] = []
+    for (start, end), ev in spans:
+        if kept and start >= kept[-1].start and end <= kept[-1].end:
+            continue
+        kept.append(ev)
+    return kept
+
+
+def _participants(
+    draft: DraftExtraction, g: _Grounder, doc_sha: str
+) -> tuple[list[Participant], dict[str, str]]:
+    """Grounded, merged participants, and each draft ref's participant id."""
+    grounded: list[tuple[DraftParticipant, list[Evidence]]] = []
+    for p in draft.participants:
+        label = p.name or p.title or p.ref
+        name_ev = g.evidence(p.name) if p.name else None
+        if p.name and name_ev is None:
+            g.warnings.append(f"dropped participant {label!r}: name not found in the text")
+            continue
+        hint = name_ev.start if name_ev else 0
+        mentions = []
+        for quote in p.mentions:
+            ev = g.evidence(quote, hint)
+            if ev is None:
+                g.warnings.append(f"dropped mention {quote!r} of {label!r}: not found in the text")
+            else:
+                mentions.append(ev)
+        if name_ev:
+            mentions.append(name_ev)
+        if not mentions:
+            g.warnings.append(f"dropped participant {label!r}: no mention found in the text")
+            continue
+        grounded.append((p, mentions))
+
+    profiles = []
+    for p, _ in grounded:
+        org = organisation(p.organisation)
+        profiles.append(
+            Profile(
+                name=p.name,
+                title=p.title,
+                organisation=(org.short or org.full) if org else None,
+                state=country_code(p.state) or p.state,
+                is_person=p.kind is ParticipantKind.person,
+            )
+        )
+    groups = group_same(profiles)
+
+    members: dict[int, list[int]] = {}
+    for i, g_root in enumerate(groups):
+        members.setdefault(g_root, []).append(i)
+    ref_to_id: dict[str, str] = {}
+    result: list[Participant] = []
+    for indices in members.values():
+        drafts = [grounded[i][0] for i in indices]
+        mentions = _unique(ev for i in indices for ev in grounded[i][1])
+        name = max((d.name for d in drafts if d.name), key=len, default=None)
+        title = max((d.title for d in drafts if d.title), key=len, default=None)
+        org_written = next((d.organisation for d in drafts if d.organisation), None)
+        state_written = next((d.state for d in drafts if d.state), None)
+        kind = drafts[0].kind
+        state = country_code(state_written)
+        if kind is ParticipantKind.state and state is None:
+            state = country_code(name) or next(
+                (c for c in (country_code(m.quote) for m in mentions) if c), None
+            )
+        pid = stable_id("p", doc_sha, name or "", title or "", mentions[0].start)
+        for d in drafts:
+            ref_to_id[d.ref] = pid
+        result.append(
+            Participant(
+                id=pid,
+                kind=kind,
+                name=name,
+                title=title,
+                organisation=organisation(org_written),
+                state=state,
+                state_as_written=state_written,
+                mentions=mentions,
+            )
+        )
+    result.sort(key=lambda p: p.mentions[0].start)
+    return result, ref_to_id
+
+
+def _meetings(
+    draft: DraftExtraction, g: _Grounder, ids: dict[str, str], document: Document
+) -> list[Meeting]:
+    dateline = document.dateline
+    anchor = dateline.date if dateline else None
+    merged: dict[tuple[object, ...], Meeting] = {}
+    for i, m in enumerate(draft.meetings):
+        what = f"meeting {i + 1}"
+        evidence = g.all_or_nothing(m.quotes, what)
+        if evidence is None:
+            continue
+        sides = list(dict.fromkeys(ids[r] for r in m.participants if r in ids))
+        if len(sides) < 2:
+            g.warnings.append(f"dropped {what}: fewer than two grounded participants")
+            continue
+        planned = m.status is MeetingStatus.planned
+        from_dateline: list[str] = []
+        date = resolve_date(m.date_text, anchor, planned=planned) if m.date_text else None
+        if m.date_text is None and not planned and anchor is not None:
+            date = anchor
+            from_dateline.append("date")
+        place = m.place
+        remote = m.format in (MeetingFormat.phone, MeetingFormat.video)
+        if place is None and not planned and not remote and dateline and dateline.place:
+            place = dateline.place
+            from_dateline.append("place")
+        key = (tuple(sorted(sides)), m.status, date)
+        if key in merged:  # the same meeting reported twice: one record, all evidence
+            old = merged[key]
+            merged[key] = old.model_copy(
+                update={
+                    "evidence": _unique([*old.evidence, *evidence]),
+                    "topics": list(dict.fromkeys([*old.topics, *m.topics])),
+                    "outcomes": list(dict.fromkeys([*old.outcomes, *m.outcomes])),
+                }
+            )
+            continue
+        merged[key] = Meeting(
+            id=stable_id("m", document.sha256, *sides, m.status, date, evidence[0].start),
+            participants=sides,
+            status=m.status,
+            format=m.format,
+            date=date,
+            date_text=m.date_text,
+            place=place,
+            from_dateline=from_dateline,  # type: ignore[arg-type]
+            topics=m.topics,
+            outcomes=m.outcomes,
+            evidence=evidence,
+        )
+    return sorted(merged.values(), key=lambda m: m.evidence[0].start)
+
+
+def _claims(
+    draft: DraftExtraction, g: _Grounder, ids: dict[str, str], document: Document
+) -> list[StatusClaim]:
+    anchor = document.dateline.date if document.dateline else None
+    merged: dict[tuple[object, ...], StatusClaim] = {}
+    for i, c in enumerate(draft.status_claims):
+        evidence = g.all_or_nothing(c.quotes, f"status claim {i + 1} ({c.subject})")
+        if evidence is None:
+            continue
+        org = organisation(c.organisation)
+        if org is None:
+            g.warnings.append(f"dropped status claim {i + 1}: no organisation")
+            continue
+        subject_participant = ids.get(c.subject_ref) if c.subject_ref else None
+        subject_code = country_code(c.subject)
+        from_status, inferred = c.from_status, False
+        if from_status is None and c.upgrade and org.short:
+            from_status = level_below(org.short, c.status, anchor)
+            inferred = from_status is not None
+        key = (subject_code or c.subject.casefold(), org.short or org.full, c.status, c.stance)
+        if key in merged:
+            old = merged[key]
+            merged[key] = old.model_copy(update={"evidence": _unique([*old.evidence, *evidence])})
+            continue
+        merged[key] = StatusClaim(
+            id=stable_id("c", document.sha256, *key, evidence[0].start),
+            subject=c.subject,
+            subject_code=subject_code,
+            subject_participant=subject_participant,
+            organisation=org,
+            status=c.status,
+            status_text=c.status_text,
+            stance=c.stance,
+            from_status=from_status,
+            from_status_inferred=inferred,
+            claimant=ids.get(c.claimant_ref) if c.claimant_ref else None,
+            supporters=sorted({ids[r] for r in c.supporter_refs if r in ids}),
+            time_text=c.time_text,
+            evidence=evidence,
+        )
+    return sorted(merged.values(), key=lambda c: c.evidence[0].start)
+
+
+def assemble(
+    document: Document,
+    draft: DraftExtraction,
+    run: RunInfo,
+    *,
+    aligner: Aligner | None = None,
+    warnings: Iterable[str] = (),
+) -> Extraction:
+    """Ground, normalise and merge a draft into the records users get."""
+    g = _Grounder(document.text, aligner or Aligner(document.text), list(warnings))
+    participants, ids = _participants(draft, g, document.sha256)
+    meetings = _meetings(draft, g, ids, document)
+    claims = _claims(draft, g, ids, document)
+    return Extraction(
+        document=document_info(document),
+        run=run,
+        participants=participants,
+        meetings=meetings,
+        status_claims=claims,
+        warnings=g.warnings,
+    )

@@ -1,0 +1,173 @@
+"""Test doubles shipped with the package, for our tests and for yours.
+
+``ScriptedTransport`` stands in for a model server: it answers each chat
+request with the next scripted answer (a dict becomes a tool call carrying it
+as arguments) or fault (an HTTP status with headers), and keeps the requests it
+saw. ``author_cassettes`` runs the real pipeline in record mode over such a
+script, which is how the hand-written fixtures under ``fixtures/`` are made:
+their provenance says ``authored``, never ``recorded``.
+
+Run ``python -m extractor.testing fixtures/authored fixtures/cassettes`` to
+rebuild every authored cassette after a prompt or schema change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from .cassette import CassetteStore, CassetteTransport
+from .document import read_document
+from .llm import OPENAI_BASE_URL, ModelClient, build_transport
+from .pipeline import extract_document
+from .schemas import Extraction
+from .settings import Settings
+
+FAKE_KEY = "sk-test-FAKE-KEY-must-never-be-written-0123456789"
+AUTHORED_MODEL = "hand-authored"
+
+
+@dataclass
+class Fault:
+    """A scripted HTTP failure, such as 429 with Retry-After or a 503."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] = field(
+        default_factory=lambda: {"error": {"message": "scripted fault", "type": "server_error"}}
+    )
+
+
+def completion_body(
+    arguments: dict[str, Any] | str,
+    *,
+    tool_name: str = "DraftExtraction",
+    model: str = AUTHORED_MODEL,
+    prompt_tokens: int = 1000,
+    completion_tokens: int = 200,
+    finish_reason: str = "tool_calls",
+) -> dict[str, Any]:
+    """An OpenAI chat completion whose single tool call carries ``arguments``."""
+    args = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    return {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": finish_reason,
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_scripted",
+                            "type": "function",
+                            "function": {"name": tool_name, "arguments": args},
+                        }
+                    ],
+                },
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class ScriptedTransport(httpx2.AsyncBaseTransport):
+    """A model server that says, in order, what the script says."""
+
+    def __init__(self, script: list[dict[str, Any] | str | Fault]) -> None:
+        self.script = list(script)
+        self.requests: list[httpx2.Request] = []
+        self.bodies: list[dict[str, Any]] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        self.bodies.append(json.loads(await request.aread()))
+        if not self.script:
+            raise AssertionError(f"script exhausted after {len(self.requests) - 1} answers")
+        step = self.script.pop(0)
+        if isinstance(step, Fault):
+            return httpx2.Response(step.status, headers=step.headers, json=step.body)
+        return httpx2.Response(200, json=completion_body(step))
+
+
+def scripted_settings(**overrides: Any) -> Settings:
+    """Settings for tests: a fake key, quick retries, no environment surprises."""
+    values: dict[str, Any] = {
+        "api_key": FAKE_KEY,
+        "model": "gpt-4o-mini",
+        "max_backoff": 0.01,
+        "base_url": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+async def run_scripted(
+    text_path: Path, script: list[dict[str, Any] | str | Fault], settings: Settings | None = None
+) -> tuple[Extraction, ScriptedTransport]:
+    """The pipeline over one file, the model replaced by a script."""
+    settings = settings or scripted_settings()
+    scripted = ScriptedTransport(script)
+    document = read_document(text_path, max_bytes=settings.max_input_bytes)
+    async with ModelClient(settings, build_transport(settings, inner=scripted)) as client:
+        return await extract_document(document, client), scripted
+
+
+async def author_cassettes(spec_path: Path, cassette_dir: Path, root: Path) -> Extraction:
+    """Record the exchanges of one authored spec as cassettes marked ``authored``.
+
+    A spec is JSON: ``{"document": path, "note": why, "answers": [answer, ...]}``
+    where each answer is what the model is scripted to return, in order (a
+    re-ask consumes the next answer).
+    """
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    settings = scripted_settings(mode="record", cassette_dir=cassette_dir, transport_retries=0)
+    scripted = ScriptedTransport(spec["answers"])
+    recorder = CassetteTransport(
+        CassetteStore(cassette_dir),
+        "record",
+        base_url=OPENAI_BASE_URL,
+        inner=scripted,
+        provenance_note=f"{spec['note']} (spec: {spec_path.name})",
+        authored=True,
+    )
+    document = read_document(root / spec["document"], max_bytes=settings.max_input_bytes)
+    async with ModelClient(settings, recorder) as client:
+        result = await extract_document(document, client)
+    if scripted.script:
+        raise AssertionError(f"{spec_path}: {len(scripted.script)} scripted answers unused")
+    return result
+
+
+def main(argv: list[str]) -> int:
+    """Rebuild authored cassettes: ``python -m extractor.testing SPEC_DIR CASSETTE_DIR``."""
+    spec_dir, cassette_dir = Path(argv[0]), Path(argv[1])
+    root = Path(argv[2]) if len(argv) > 2 else Path.cwd()
+    for stale in cassette_dir.glob("*.json"):
+        if json.loads(stale.read_text(encoding="utf-8"))["provenance"]["source"] == "authored":
+            stale.unlink()
+    for spec in sorted(spec_dir.glob("*.json")):
+        result = asyncio.run(author_cassettes(spec, cassette_dir, root))
+        print(
+            f"{spec.name}: {len(result.meetings)} meetings, {len(result.status_claims)} claims, "
+            f"{result.run.attempts} attempts, {len(result.warnings)} warnings"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,67 @@
+"""Shared fixtures; every test runs with the network switched off."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "seeds" / "000_8703ce6526d76945.txt"
+CASSETTES = ROOT / "fixtures" / "cassettes"
+GOLD = ROOT / "fixtures" / "gold"
+AUTHORED = ROOT / "fixtures" / "authored"
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse any connection that leaves the machine, so a test cannot pass by going online."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if host not in ("127.0.0.1", "::1", "localhost") and self.family != socket.AF_UNIX:
+            raise OSError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket, "getaddrinfo", _loopback_only(socket.getaddrinfo))
+
+
+def _loopback_only(real: Any) -> Any:
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in (None, "127.0.0.1", "::1", "localhost"):
+            raise OSError(f"test tried to resolve {host!r}")
+        return real(host, *args, **kwargs)
+
+    return getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's own keys and settings out of the tests."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("EXTRACTOR_", "OPENAI_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    return SEED
+
+
+@pytest.fixture
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def seed_spec() -> dict[str, Any]:
+    """The authored answers for the seed: first with a misquote, then corrected."""
+    spec: dict[str, Any] = json.loads((AUTHORED / "seed_000_reask.json").read_text("utf-8"))
+    return spec
