@@ -1,0 +1,140 @@
+"""The seed, replayed from its fixtures, must yield the gold records of DESIGN.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from extractor import Extraction, Settings, extract, read_document
+
+from .conftest import CASSETTES, GOLD, ROOT
+
+
+def _gold(name: str) -> dict[str, Any]:
+    gold: dict[str, Any] = json.loads((GOLD / f"{name}.json").read_text(encoding="utf-8"))
+    return gold
+
+
+@pytest.fixture(scope="module")
+def seed_result() -> tuple[Extraction, str]:
+    gold = _gold("000_8703ce6526d76945")
+    document = read_document(ROOT / gold["document"], max_bytes=10**7)
+    settings = Settings(mode="replay", cassette_dir=CASSETTES)
+    return extract(document, settings=settings), document.text
+
+
+def _evidence(obj: Any) -> list[dict[str, Any]]:
+    if isinstance(obj, dict):
+        found = [obj] if set(obj) == {"quote", "start", "end"} else []
+        return found + [e for v in obj.values() for e in _evidence(v)]
+    if isinstance(obj, list):
+        return [e for v in obj for e in _evidence(v)]
+    return []
+
+
+def test_counts_match_gold(seed_result: tuple[Extraction, str]) -> None:
+    """Three meetings and four status claims, no more, no fewer."""
+    result, _ = seed_result
+    gold = _gold("000_8703ce6526d76945")
+    assert len(result.meetings) == len(gold["meetings"]) == 3
+    assert len(result.status_claims) == len(gold["status_claims"]) == 4
+    assert result.warnings == []
+
+
+def test_meetings_match_gold(seed_result: tuple[Extraction, str]) -> None:
+    """Each gold meeting is found with its sides, their codes, date, place and outcome."""
+    result, _ = seed_result
+    for want in _gold("000_8703ce6526d76945")["meetings"]:
+        names = {p["name"] for p in want["participants"]}
+        matches = [
+            m
+            for m in result.meetings
+            if {result.participant(pid).name for pid in m.participants} == names
+        ]
+        assert len(matches) == 1, f"meeting of {names} found {len(matches)} times"
+        got = matches[0]
+        assert got.date is not None and got.date.isoformat() == want["date"]
+        assert got.place == want["place"]
+        assert got.status == want["status"]
+        for side in want["participants"]:
+            person = next(
+                result.participant(pid)
+                for pid in got.participants
+                if result.participant(pid).name == side["name"]
+            )
+            assert person.state == side["state"]
+            assert (person.organisation.short if person.organisation else None) == side[
+                "organisation"
+            ]
+        if "outcome_contains" in want:
+            assert any(want["outcome_contains"] in o for o in got.outcomes)
+
+
+def test_status_claims_match_gold(seed_result: tuple[Extraction, str]) -> None:
+    """Each gold claim is found with its status, stance, origin, claimant and supporters."""
+    result, _ = seed_result
+
+    def name(pid: str | None) -> str | None:
+        return result.participant(pid).name if pid else None
+
+    for want in _gold("000_8703ce6526d76945")["status_claims"]:
+        matches = [
+            c
+            for c in result.status_claims
+            if c.subject == want["subject"]
+            and c.organisation.short == want["organisation"]
+            and c.status == want["status"]
+            and c.stance == want["stance"]
+        ]
+        assert len(matches) == 1, f"claim {want} found {len(matches)} times"
+        got = matches[0]
+        assert got.subject_code == want["subject_code"]
+        assert got.from_status == want["from_status"]
+        assert name(got.claimant) == want["claimant"]
+        assert sorted(name(s) or "" for s in got.supporters) == sorted(want["supporters"])
+
+
+def test_every_evidence_is_exact(seed_result: tuple[Extraction, str]) -> None:
+    """For every evidence item anywhere in the output, text[start:end] == quote."""
+    result, text = seed_result
+    evidence = _evidence(result.model_dump(mode="json"))
+    assert len(evidence) > 10
+    for ev in evidence:
+        assert text[ev["start"] : ev["end"]] == ev["quote"]
+
+
+def test_zhang_is_one_participant(seed_result: tuple[Extraction, str]) -> None:
+    """The fixture lists Zhang twice; the output has one participant with all his mentions."""
+    result, _ = seed_result
+    zhangs = [p for p in result.participants if p.name and "Zhang" in p.name]
+    assert len(zhangs) == 1
+    quotes = {m.quote for m in zhangs[0].mentions}
+    assert {"Zhang Ming", "The SCO Secretary-General Zhang"} <= quotes
+
+
+def test_seed_went_through_a_reask(seed_result: tuple[Extraction, str]) -> None:
+    """The first authored answer misquotes; the run took two attempts and counted both."""
+    result, _ = seed_result
+    assert result.run.attempts == 2
+    assert result.run.usage.total_tokens == 2 * 1200
+    reasks = [json.loads(p.read_text(encoding="utf-8")) for p in Path(CASSETTES).glob("*.json")]
+    tool_messages = [
+        m["content"]
+        for c in reasks
+        for m in c["request"]["body"]["messages"]
+        if m["role"] == "tool"
+    ]
+    assert any("Myanmar was seeking dialogue partner status" in t for t in tool_messages)
+
+
+def test_cassettes_state_their_provenance() -> None:
+    """Every cassette says where it came from; hand-written ones say so and claim no model."""
+    for path in Path(CASSETTES).rglob("*.json"):
+        provenance = json.loads(path.read_text(encoding="utf-8"))["provenance"]
+        assert provenance["source"] in ("recorded", "authored"), path
+        if provenance["source"] == "authored":
+            assert provenance["model"] is None, path
+            assert "by hand" in provenance["note"], path
