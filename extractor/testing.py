@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,11 +131,17 @@ async def run_scripted(
 async def author_cassettes(spec_path: Path, cassette_dir: Path, root: Path) -> Extraction:
     """Record the exchanges of one authored spec as cassettes marked ``authored``.
 
+    They go to ``cassette_dir/<spec name>/``, replacing what was there, so one
+    spec can be rebuilt without touching the others. The document path in the
+    spec is relative to ``root`` (the project root).
+
     A spec is JSON: ``{"document": path, "note": why, "answers": [answer, ...]}``
     where each answer is what the model is scripted to return, in order (a
     re-ask consumes the next answer).
     """
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    cassette_dir = cassette_dir / spec_path.stem
+    shutil.rmtree(cassette_dir, ignore_errors=True)
     settings = scripted_settings(mode="record", cassette_dir=cassette_dir, transport_retries=0)
     scripted = ScriptedTransport(spec["answers"])
     recorder = CassetteTransport(
@@ -154,14 +161,17 @@ async def author_cassettes(spec_path: Path, cassette_dir: Path, root: Path) -> E
 
 
 def main(argv: list[str]) -> int:
-    """Rebuild authored cassettes: ``python -m extractor.testing SPEC_DIR CASSETTE_DIR``."""
-    spec_dir, cassette_dir = Path(argv[0]), Path(argv[1])
-    root = Path(argv[2]) if len(argv) > 2 else Path.cwd()
-    for stale in cassette_dir.glob("*.json"):
-        if json.loads(stale.read_text(encoding="utf-8"))["provenance"]["source"] == "authored":
-            stale.unlink()
-    for spec in sorted(spec_dir.glob("*.json")):
-        result = asyncio.run(author_cassettes(spec, cassette_dir, root))
+    """Rebuild authored cassettes: ``python -m extractor.testing SPEC... CASSETTE_DIR``.
+
+    Each SPEC is an answer-script file or a directory of them; run from the project root.
+    """
+    if len(argv) < 2:
+        print(main.__doc__, file=sys.stderr)
+        return 2
+    *targets, cassette_dir = map(Path, argv)
+    specs = [p for t in targets for p in (sorted(t.glob("*.json")) if t.is_dir() else [t])]
+    for spec in specs:
+        result = asyncio.run(author_cassettes(spec, cassette_dir, Path.cwd()))
         print(
             f"{spec.name}: {len(result.meetings)} meetings, {len(result.status_claims)} claims, "
             f"{result.run.attempts} attempts, {len(result.warnings)} warnings"

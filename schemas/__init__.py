@@ -1,6 +1,7 @@
 """Pydantic models of the extractor: the draft the model fills and the records users get."""
 
 from .draft import DraftExtraction, DraftMeeting, DraftParticipant, DraftStatusClaim
+from .gold import Gold, GoldMeeting, GoldParticipant, GoldStatusClaim
 from .records import (
     DocumentInfo,
     ErrorRecord,
@@ -24,6 +25,10 @@ __all__ = [
     "ErrorRecord",
     "Evidence",
     "Extraction",
+    "Gold",
+    "GoldMeeting",
+    "GoldParticipant",
+    "GoldStatusClaim",
     "Meeting",
     "MeetingFormat",
     "MeetingStatus",

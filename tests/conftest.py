@@ -63,5 +63,5 @@ def seed_text() -> str:
 @pytest.fixture
 def seed_spec() -> dict[str, Any]:
     """The authored answers for the seed: first with a misquote, then corrected."""
-    spec: dict[str, Any] = json.loads((AUTHORED / "seed_000_reask.json").read_text("utf-8"))
+    spec: dict[str, Any] = json.loads((AUTHORED / "000_8703ce6526d76945.json").read_text("utf-8"))
     return spec

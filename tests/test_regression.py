@@ -9,19 +9,19 @@ from typing import Any
 import pytest
 
 from extractor import Extraction, Settings, extract, read_document
+from extractor.schemas import Gold
 
-from .conftest import CASSETTES, GOLD, ROOT
+from .conftest import CASSETTES, GOLD
 
 
-def _gold(name: str) -> dict[str, Any]:
-    gold: dict[str, Any] = json.loads((GOLD / f"{name}.json").read_text(encoding="utf-8"))
-    return gold
+def _gold(name: str) -> Gold:
+    return Gold.model_validate_json((GOLD / f"{name}.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def seed_result() -> tuple[Extraction, str]:
-    gold = _gold("000_8703ce6526d76945")
-    document = read_document(ROOT / gold["document"], max_bytes=10**7)
+    gold_path = GOLD / "000_8703ce6526d76945.json"
+    document = read_document(gold_path.parent / _gold(gold_path.stem).document, max_bytes=10**7)
     settings = Settings(mode="replay", cassette_dir=CASSETTES)
     return extract(document, settings=settings), document.text
 
@@ -39,16 +39,18 @@ def test_counts_match_gold(seed_result: tuple[Extraction, str]) -> None:
     """Three meetings and four status claims, no more, no fewer."""
     result, _ = seed_result
     gold = _gold("000_8703ce6526d76945")
-    assert len(result.meetings) == len(gold["meetings"]) == 3
-    assert len(result.status_claims) == len(gold["status_claims"]) == 4
+    assert len(result.meetings) == len(gold.meetings) == 3
+    assert len(result.status_claims) == len(gold.status_claims) == 4
     assert result.warnings == []
 
 
 def test_meetings_match_gold(seed_result: tuple[Extraction, str]) -> None:
     """Each gold meeting is found with its sides, their codes, date, place and outcome."""
     result, _ = seed_result
-    for want in _gold("000_8703ce6526d76945")["meetings"]:
-        names = {p["name"] for p in want["participants"]}
+    gold = _gold("000_8703ce6526d76945")
+    people = {p.label: p for p in gold.participants}
+    for want in gold.meetings:
+        names = set(want.participants)
         matches = [
             m
             for m in result.meetings
@@ -56,21 +58,18 @@ def test_meetings_match_gold(seed_result: tuple[Extraction, str]) -> None:
         ]
         assert len(matches) == 1, f"meeting of {names} found {len(matches)} times"
         got = matches[0]
-        assert got.date is not None and got.date.isoformat() == want["date"]
-        assert got.place == want["place"]
-        assert got.status == want["status"]
-        for side in want["participants"]:
-            person = next(
-                result.participant(pid)
-                for pid in got.participants
-                if result.participant(pid).name == side["name"]
+        assert got.date == want.date
+        assert got.place == want.place
+        assert got.status == want.status
+        for pid in got.participants:
+            person = result.participant(pid)
+            side = people[person.name or ""]
+            assert person.state == side.state
+            assert (person.organisation.short if person.organisation else None) == (
+                side.organisation
             )
-            assert person.state == side["state"]
-            assert (person.organisation.short if person.organisation else None) == side[
-                "organisation"
-            ]
-        if "outcome_contains" in want:
-            assert any(want["outcome_contains"] in o for o in got.outcomes)
+        for words in want.outcome_contains:
+            assert any(words in o for o in got.outcomes)
 
 
 def test_status_claims_match_gold(seed_result: tuple[Extraction, str]) -> None:
@@ -80,21 +79,21 @@ def test_status_claims_match_gold(seed_result: tuple[Extraction, str]) -> None:
     def name(pid: str | None) -> str | None:
         return result.participant(pid).name if pid else None
 
-    for want in _gold("000_8703ce6526d76945")["status_claims"]:
+    for want in _gold("000_8703ce6526d76945").status_claims:
         matches = [
             c
             for c in result.status_claims
-            if c.subject == want["subject"]
-            and c.organisation.short == want["organisation"]
-            and c.status == want["status"]
-            and c.stance == want["stance"]
+            if c.subject == want.subject
+            and c.organisation.short == want.organisation
+            and c.status == want.status
+            and c.stance == want.stance
         ]
         assert len(matches) == 1, f"claim {want} found {len(matches)} times"
         got = matches[0]
-        assert got.subject_code == want["subject_code"]
-        assert got.from_status == want["from_status"]
-        assert name(got.claimant) == want["claimant"]
-        assert sorted(name(s) or "" for s in got.supporters) == sorted(want["supporters"])
+        assert got.subject_code == want.subject_code
+        assert got.from_status == want.from_status
+        assert name(got.claimant) == want.claimant
+        assert sorted(name(s) or "" for s in got.supporters) == sorted(want.supporters)
 
 
 def test_every_evidence_is_exact(seed_result: tuple[Extraction, str]) -> None:
@@ -120,7 +119,7 @@ def test_seed_went_through_a_reask(seed_result: tuple[Extraction, str]) -> None:
     result, _ = seed_result
     assert result.run.attempts == 2
     assert result.run.usage.total_tokens == 2 * 1200
-    reasks = [json.loads(p.read_text(encoding="utf-8")) for p in Path(CASSETTES).glob("*.json")]
+    reasks = [json.loads(p.read_text(encoding="utf-8")) for p in Path(CASSETTES).rglob("*.json")]
     tool_messages = [
         m["content"]
         for c in reasks
