@@ -120,7 +120,8 @@ class DraftStatusClaim(_Draft):
     )
     stance: Stance = Field(
         description="holds (has it now), seeks (wants it), applied (formally applied), "
-        "granted (was given it), welcomed / supported (another party backs the bid), "
+        "memorandum_signed (signed a memorandum or document on the way to it), "
+        "granted (was given it), welcomed / supported (a party backs another's bid), "
         "declined, left."
     )
     upgrade: bool = Field(

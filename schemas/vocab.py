@@ -31,6 +31,7 @@ class Stance(StrEnum):
     holds = "holds"
     seeks = "seeks"
     applied = "applied"
+    memorandum_signed = "memorandum_signed"
     granted = "granted"
     welcomed = "welcomed"
     supported = "supported"
