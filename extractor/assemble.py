@@ -25,6 +25,7 @@ from .schemas import (
     DraftParticipant,
     Evidence,
     Extraction,
+    Grounding,
     Meeting,
     MeetingFormat,
     MeetingStatus,
@@ -73,13 +74,20 @@ class _Grounder:
     text: str
     aligner: Aligner
     warnings: list[str] = field(default_factory=list)
+    stats: Grounding = field(default_factory=Grounding)
 
     def evidence(self, quote: str, hint: int = 0) -> Evidence | None:
+        self.stats.quotes_returned += 1
         span = self.aligner.find(quote, start_hint=hint)
         if span is None:
             return None
+        self.stats.quotes_grounded += 1
         start, end = span
         return Evidence(quote=self.text[start:end], start=start, end=end)
+
+    def drop(self, warning: str) -> None:
+        self.stats.records_dropped += 1
+        self.warnings.append(warning)
 
     def all_or_nothing(self, quotes: Iterable[str], what: str) -> list[Evidence] | None:
         """Evidence for every quote, or None (and a warning) if any fails to align."""
@@ -87,7 +95,7 @@ class _Grounder:
         for quote in quotes:
             ev = self.evidence(quote)
             if ev is None:
-                self.warnings.append(f"dropped {what}: quote not found in the text: {quote!r}")
+                self.drop(f"dropped {what}: quote not found in the text: {quote!r}")
                 return None
             found.append(ev)
         return _unique(found)
@@ -115,7 +123,7 @@ def _participants(
         label = p.name or p.title or p.ref
         name_ev = g.evidence(p.name) if p.name else None
         if p.name and name_ev is None:
-            g.warnings.append(f"dropped participant {label!r}: name not found in the text")
+            g.drop(f"dropped participant {label!r}: name not found in the text")
             continue
         hint = name_ev.start if name_ev else 0
         mentions = []
@@ -128,7 +136,7 @@ def _participants(
         if name_ev:
             mentions.append(name_ev)
         if not mentions:
-            g.warnings.append(f"dropped participant {label!r}: no mention found in the text")
+            g.drop(f"dropped participant {label!r}: no mention found in the text")
             continue
         grounded.append((p, mentions))
 
@@ -196,7 +204,7 @@ def _meetings(
             continue
         sides = list(dict.fromkeys(ids[r] for r in m.participants if r in ids))
         if len(sides) < 2:
-            g.warnings.append(f"dropped {what}: fewer than two grounded participants")
+            g.drop(f"dropped {what}: fewer than two grounded participants")
             continue
         planned = m.status is MeetingStatus.planned
         from_dateline: list[str] = []
@@ -247,7 +255,7 @@ def _claims(
             continue
         org = organisation(c.organisation)
         if org is None:
-            g.warnings.append(f"dropped status claim {i + 1}: no organisation")
+            g.drop(f"dropped status claim {i + 1}: no organisation")
             continue
         subject_participant = ids.get(c.subject_ref) if c.subject_ref else None
         subject_code = country_code(c.subject)
@@ -298,5 +306,6 @@ def assemble(
         participants=participants,
         meetings=meetings,
         status_claims=claims,
+        grounding=g.stats,
         warnings=g.warnings,
     )

@@ -107,6 +107,20 @@ class Usage(_Record):
         )
 
 
+class Grounding(_Record):
+    """How much of the model's final answer could be aligned to the text."""
+
+    quotes_returned: int = 0
+    quotes_grounded: int = 0
+    records_dropped: int = Field(
+        default=0, description="Participants, meetings and claims dropped for failed grounding."
+    )
+
+    @property
+    def rate(self) -> float:
+        return self.quotes_grounded / self.quotes_returned if self.quotes_returned else 1.0
+
+
 class DocumentInfo(_Record):
     """Which document the records come from, so offsets can be checked against it."""
 
@@ -138,6 +152,7 @@ class Extraction(_Record):
     participants: list[Participant]
     meetings: list[Meeting]
     status_claims: list[StatusClaim]
+    grounding: Grounding = Field(default_factory=Grounding)
     warnings: list[str] = Field(default_factory=list)
 
     def participant(self, participant_id: str) -> Participant:

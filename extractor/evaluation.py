@@ -1,0 +1,151 @@
+"""Running the pipeline over a gold directory and reporting the scores.
+
+Used by ``extractor eval`` and by the regression test that holds the committed
+baseline, so both read the same gold, run the same pipeline and print the same
+table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ._exceptions import ConfigurationError
+from .pipeline import aextract_paths
+from .schemas import ErrorRecord, Extraction, Gold
+from .scoring import FIELDS, RECORD_TYPES, Score, score, total
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class GoldCase:
+    """One annotated article: its gold and where its text is."""
+
+    name: str
+    gold: Gold
+    document: Path
+
+
+@dataclass
+class Report:
+    """Scores per article and overall, and the articles that failed to run."""
+
+    articles: list[Score]
+    errors: list[ErrorRecord] = field(default_factory=list)
+
+    @property
+    def overall(self) -> Score:
+        return total(self.articles)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "overall": self.overall.as_dict(),
+            "articles": [s.as_dict() for s in self.articles],
+            "errors": [e.model_dump(mode="json") for e in self.errors],
+        }
+
+
+def load_gold(directory: Path) -> list[GoldCase]:
+    """Every ``*.json`` gold file in the directory, validated."""
+    paths = sorted(Path(directory).glob("*.json"))
+    if not paths:
+        raise ConfigurationError(f"no gold files (*.json) in {directory}")
+    cases = []
+    for path in paths:
+        try:
+            gold = Gold.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as exc:
+            first = str(exc).splitlines()[:3]
+            raise ConfigurationError(f"invalid gold file {path}: {' '.join(first)}") from None
+        cases.append(GoldCase(path.stem, gold, (path.parent / gold.document).resolve()))
+    return cases
+
+
+async def evaluate(cases: list[GoldCase], settings: Settings, concurrency: int = 4) -> Report:
+    """Extract every gold article and score it; a failed article scores as nothing found."""
+    report = Report(articles=[])
+    results = aextract_paths(
+        [c.document for c in cases], settings=settings, concurrency=concurrency
+    )
+    index = 0
+    async for result in results:
+        case = cases[index]
+        index += 1
+        if isinstance(result, ErrorRecord):
+            report.errors.append(result)
+            result = _empty(case, settings)
+        report.articles.append(score(result, case.gold, case.name))
+    return report
+
+
+def _empty(case: GoldCase, settings: Settings) -> Extraction:
+    return Extraction.model_validate(
+        {
+            "document": {
+                "id": "",
+                "source": str(case.document),
+                "sha256": "",
+                "chars": 0,
+                "dateline_date": None,
+                "dateline_place": None,
+                "outlet": None,
+            },
+            "run": {
+                "model": settings.model,
+                "prompt_version": "",
+                "mode": settings.mode,
+                "attempts": 0,
+                "usage": {},
+            },
+            "participants": [],
+            "meetings": [],
+            "status_claims": [],
+        }
+    )
+
+
+def _prf(s: Score, kind: str) -> str:
+    r = s.records[kind]
+    return f"{r.precision:4.2f} {r.recall:4.2f} {r.f1:4.2f}"
+
+
+def format_table(report: Report) -> str:
+    """A plain-text table: one row per article, then overall, then per-field scores."""
+    width = max([len(s.name) for s in report.articles] + [7])
+    head = f"{'article':<{width}}  {'meetings P/R/F1':<15}  {'particip. P/R/F1':<16}  "
+    head += f"{'claims P/R/F1':<15}  grounded  dropped"
+    lines = [head, "-" * len(head)]
+    for s in [*report.articles, report.overall]:
+        if s is report.overall:
+            lines.append("-" * len(head))
+        lines.append(
+            f"{s.name:<{width}}  {_prf(s, 'meetings'):<15}  {_prf(s, 'participants'):<16}  "
+            f"{_prf(s, 'status_claims'):<15}  {s.grounding_rate:8.1%}  {s.records_dropped:7d}"
+        )
+    overall = report.overall
+    lines += ["", f"{'field':<16}  precision  recall    f1"]
+    for key in FIELDS:
+        f = overall.fields[key]
+        lines.append(f"{key:<16}  {f.precision:9.2f}  {f.recall:6.2f}  {f.f1:4.2f}")
+    for error in report.errors:
+        lines.append(f"error: {error.source}: {error.message}")
+    return "\n".join(lines)
+
+
+def shortfalls(report: Report, min_f1: float | None) -> list[str]:
+    """Per-type overall F1 below the threshold, as readable lines."""
+    if min_f1 is None:
+        return []
+    overall = report.overall
+    return [
+        f"{kind} F1 {overall.records[kind].f1:.3f} is below {min_f1}"
+        for kind in RECORD_TYPES
+        if overall.records[kind].f1 < min_f1
+    ]
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.write_text(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n", "utf-8")
