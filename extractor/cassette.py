@@ -149,6 +149,27 @@ class CassetteStore:
         return path
 
 
+def relative_path(request: httpx2.Request, base_path: str) -> str:
+    """The request path below the client's base URL, so keys survive a change of host."""
+    path = request.url.path
+    return path[len(base_path) :] if base_path and path.startswith(base_path) else path
+
+
+def decoded_response(
+    response: httpx2.Response, content: bytes, request: httpx2.Request
+) -> httpx2.Response:
+    """A fresh response around an already-decoded body, without the encoding headers.
+
+    Handing on the original headers would make the SDK decode the body a second time.
+    """
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx2.Response(response.status_code, headers=headers, content=content, request=request)
+
+
 def response_from_exchange(exchange: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
     """Rebuild the HTTP response a recorded exchange holds."""
     response = exchange["response"]
@@ -181,13 +202,11 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
         # Authored: the answers come from a person's script (a test case), not a model.
         self.authored = authored
 
-    def _relative_path(self, request: httpx2.Request) -> str:
-        path = request.url.path
-        return path[len(self.base_path) :] if path.startswith(self.base_path) else path
-
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
-        normalised = normalised_request(request.method, self._relative_path(request), body)
+        normalised = normalised_request(
+            request.method, relative_path(request, self.base_path), body
+        )
         key = request_key(normalised)
         if self.mode == "replay":
             exchange = self.store.load(key)
@@ -217,16 +236,7 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
                     note=self.provenance_note,
                 ),
             )
-        # The body is already decoded: hand on a fresh response without the
-        # encoding headers, or the SDK would decode it a second time.
-        headers = [
-            (k, v)
-            for k, v in response.headers.multi_items()
-            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx2.Response(
-            response.status_code, headers=headers, content=content, request=request
-        )
+        return decoded_response(response, content, request)
 
 
 def _miss_message(key: str, normalised: dict[str, Any], directory: Path) -> str:
