@@ -238,6 +238,10 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
             )
         return decoded_response(response, content, request)
 
+    async def aclose(self) -> None:
+        if self.inner is not None:
+            await self.inner.aclose()
+
 
 def _miss_message(key: str, normalised: dict[str, Any], directory: Path) -> str:
     body = normalised.get("body")

@@ -12,15 +12,23 @@ import glob
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import _exceptions
 from ._exceptions import ConfigurationError, ExtractorError
-from .pipeline import aextract_paths
+from .batch import iter_results, prepare_resume
+from .llm import ModelClient
+from .prompting import load_prompt
 from .schemas import DraftExtraction, ErrorRecord, Extraction
 from .settings import Settings
 from .writers import Format, Result, json_document, jsonl_line
@@ -89,6 +97,18 @@ def extract(
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Documents in flight at once.")] = 4,
+    resume: Annotated[
+        bool, typer.Option(help="Skip documents already in the -o JSONL file (same model/prompt).")
+    ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the response cache.")
+    ] = False,
+    cache_path: Annotated[
+        Path | None, typer.Option(help="Response cache file [default: user cache dir].")
+    ] = None,
+    rpm: Annotated[float | None, typer.Option(help="Client-side limit, requests/minute.")] = None,
+    tpm: Annotated[float | None, typer.Option(help="Client-side limit, tokens/minute.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per HTTP request.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
 ) -> None:
     """Extract meetings and status claims from articles, as JSON."""
@@ -98,10 +118,20 @@ def extract(
         raise _fail(f"unknown format {output_format!r}: use json or jsonl", 2)
     if replay and record:
         raise _fail("--replay and --record exclude each other", 2)
+    if resume and (output is None or output_format != "jsonl"):
+        raise _fail("--resume needs -f jsonl and -o FILE (the output it resumes)", 2)
     mode = "replay" if replay else "record" if record else None
     try:
         settings = _settings(
-            model=model, base_url=base_url, mode=mode, cassette_dir=replay or record
+            model=model,
+            base_url=base_url,
+            mode=mode,
+            cassette_dir=replay or record,
+            cache=False if no_cache else None,
+            cache_path=cache_path,
+            rpm=rpm,
+            tpm=tpm,
+            timeout=timeout,
         )
         settings.ensure_runnable()
     except ExtractorError as exc:
@@ -109,8 +139,9 @@ def extract(
 
     files = expand_paths(paths)
     single = len(paths) == 1 and len(files) == 1 and (paths[0] == "-" or Path(paths[0]).is_file())
+    job = _Job(files, settings, output_format, output, concurrency, single, resume)  # type: ignore[arg-type]
     try:
-        code = asyncio.run(_run(files, settings, output_format, output, concurrency, single))  # type: ignore[arg-type]
+        code = asyncio.run(job.run())
     except ExtractorError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     except KeyboardInterrupt:
@@ -118,33 +149,111 @@ def extract(
     raise typer.Exit(code)
 
 
-async def _run(
-    files: list[str],
-    settings: Settings,
-    fmt: Format,
-    output: Path | None,
-    concurrency: int,
-    single: bool,
-) -> int:
-    out = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
-    results: list[Result] = []
-    failures: list[ErrorRecord] = []
-    try:
-        async for result in aextract_paths(files, settings=settings, concurrency=concurrency):
-            if isinstance(result, ErrorRecord):
-                failures.append(result)
-                typer.echo(f"extractor: error: {result.source}: {result.message}", err=True)
-            if fmt == "jsonl":
-                out.write(jsonl_line(result))
-                out.flush()
-            elif not (single and isinstance(result, ErrorRecord)):
-                results.append(result)
-        if fmt == "json" and results:
-            out.write(json_document(results, single=single))
-    finally:
-        if output:
-            out.close()
-    return max((_exit_code(f) for f in failures), default=0)
+@dataclass
+class _Job:
+    """One ``extract`` run: feeds the batch engine, writes results, shows progress."""
+
+    files: list[str]
+    settings: Settings
+    fmt: Format
+    output: Path | None
+    concurrency: int
+    single: bool
+    resume: bool
+    ok: int = 0
+    skipped: int = 0
+    tokens: int = 0
+    failures: list[ErrorRecord] = field(default_factory=list)
+
+    async def run(self) -> int:
+        state = prepare_resume(self.output) if self.resume and self.output else None
+        version = load_prompt().version
+        skip = (lambda doc: state.skip(doc, self.settings.model, version)) if state else None
+        mode = "a" if state else "w"
+        out = open(self.output, mode, encoding="utf-8") if self.output else sys.stdout  # noqa: SIM115
+        ordered: list[tuple[int, Result]] = []
+        started = time.monotonic()
+        try:
+            with _progress(len(self.files), enabled=len(self.files) > 1) as advance:
+                async with ModelClient(self.settings) as client:
+                    async for index, result in iter_results(
+                        self.files,
+                        client,
+                        concurrency=self.concurrency,
+                        skip=skip,
+                        skip_sources=state.failed_for_good if state else None,
+                    ):
+                        self._count(result)
+                        advance(self)
+                        if result is None:
+                            continue
+                        if self.fmt == "jsonl":
+                            out.write(jsonl_line(result))
+                            out.flush()
+                        elif not (self.single and isinstance(result, ErrorRecord)):
+                            ordered.append((index, result))
+            if self.fmt == "json" and ordered:
+                ordered.sort(key=lambda pair: pair[0])
+                out.write(json_document([r for _, r in ordered], single=self.single))
+        finally:
+            if self.output:
+                out.close()
+        if len(self.files) > 1 or self.resume:
+            self._summary(time.monotonic() - started)
+        return max((_exit_code(f) for f in self.failures), default=0)
+
+    def _count(self, result: Result | None) -> None:
+        if result is None:
+            self.skipped += 1
+        elif isinstance(result, ErrorRecord):
+            self.failures.append(result)
+            typer.echo(f"extractor: error: {result.message}", err=True)
+        else:
+            self.ok += 1
+            self.tokens += result.run.usage.total_tokens
+
+    def _summary(self, seconds: float) -> None:
+        done = self.ok + len(self.failures)
+        rate = done / seconds if seconds > 0 else 0.0
+        typer.echo(
+            f"extractor: {self.ok} extracted, {len(self.failures)} errors, "
+            f"{self.skipped} skipped, {self.tokens:,} tokens in {seconds:.1f} s "
+            f"({rate:.1f} documents/s)",
+            err=True,
+        )
+
+
+@contextmanager
+def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[_Job], None]]:
+    """A progress bar on a terminal; nothing when stderr is piped."""
+    if not (enabled and sys.stderr.isatty()):
+        yield lambda job: None
+        return
+    columns = (
+        TextColumn("{task.completed}/{task.total} docs"),
+        BarColumn(),
+        TextColumn(
+            "{task.fields[rate]:.1f}/s  {task.fields[tokens]:,} tokens  "
+            "{task.fields[errors]} errors"
+        ),
+        TimeRemainingColumn(),
+    )
+    started = time.monotonic()
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("extract", total=total, rate=0.0, tokens=0, errors=0)
+
+        def advance(job: _Job) -> None:
+            done = job.ok + len(job.failures) + job.skipped
+            elapsed = max(time.monotonic() - started, 1e-9)
+            bar.update(
+                task,
+                completed=done,
+                rate=done / elapsed,
+                tokens=job.tokens,
+                errors=len(job.failures),
+            )
+
+        yield advance
 
 
 def _exit_code(record: ErrorRecord) -> int:

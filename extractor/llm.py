@@ -26,8 +26,10 @@ from ._exceptions import (
     ResponseError,
     TransportError,
 )
+from .cache import CachingTransport, ResponseCache, default_cache_path
 from .cassette import CassetteStore, CassetteTransport
 from .grounding import Aligner
+from .ratelimit import RateLimitedTransport, RateLimiter
 from .schemas import DraftExtraction, Usage
 from .schemas.draft import parse_leniently
 from .settings import Settings
@@ -59,22 +61,31 @@ def _usage(raw: Any) -> Usage:
 def build_transport(
     settings: Settings, inner: httpx2.AsyncBaseTransport | None = None
 ) -> httpx2.AsyncBaseTransport:
-    """The HTTP stack for the settings' mode; ``inner`` replaces the network (tests)."""
+    """The HTTP stack for the settings' mode; ``inner`` replaces the network (tests).
+
+    From the top: response cache (live and record modes, unless disabled),
+    cassette recorder (record mode), tenacity retries, rate limiter, network.
+    Replay mode is the cassette alone: it never reaches further down.
+    """
     base_url = settings.base_url or OPENAI_BASE_URL
     if settings.mode == "replay":
         assert settings.cassette_dir is not None
         return CassetteTransport(CassetteStore(settings.cassette_dir), "replay", base_url=base_url)
-    network = RetryingTransport(
-        inner or httpx2.AsyncHTTPTransport(),
+    limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm)
+    stack: httpx2.AsyncBaseTransport = RetryingTransport(
+        RateLimitedTransport(inner or httpx2.AsyncHTTPTransport(), limiter),
         retries=settings.transport_retries,
         max_backoff=settings.max_backoff,
     )
     if settings.mode == "record":
         assert settings.cassette_dir is not None
-        return CassetteTransport(
-            CassetteStore(settings.cassette_dir), "record", base_url=base_url, inner=network
+        stack = CassetteTransport(
+            CassetteStore(settings.cassette_dir), "record", base_url=base_url, inner=stack
         )
-    return network
+    if settings.cache:
+        cache = ResponseCache(settings.cache_path or default_cache_path())
+        stack = CachingTransport(cache, stack, base_url=base_url)
+    return stack
 
 
 class ModelClient:
@@ -105,7 +116,7 @@ class ModelClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._openai.close()
+        await self._openai.close()  # closes the HTTP client, and with it the transport stack
 
     async def ask(self, messages: list[dict[str, Any]], aligner: Aligner) -> DraftAnswer:
         """Ask for a draft; re-ask on ungrounded quotes; never raise for a spent budget."""

@@ -1,4 +1,4 @@
-"""The pipeline end to end: document -> prompt -> model -> grounded Extraction.
+"""The public entry points: one article, or many files.
 
 The async functions are the real implementation; the sync ``extract`` runs
 them on a private event loop (in a worker thread when the caller already has a
@@ -9,41 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import logging
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from ._exceptions import ExtractorError
-from .assemble import assemble
-from .document import Document, document_from_text, read_document
-from .grounding import Aligner
+from .batch import Result, iter_results
+from .document import Document, document_from_text
 from .llm import ModelClient
-from .prompting import load_prompt
-from .schemas import ErrorRecord, Extraction, RunInfo
+from .runner import extract_document
+from .schemas import Extraction
 from .settings import Settings
 
+__all__ = ["aextract", "aextract_paths", "extract", "extract_document"]
+
 T = TypeVar("T")
-log = logging.getLogger(__name__)
 
 
 def _as_document(source: str | Document, name: str) -> Document:
     return source if isinstance(source, Document) else document_from_text(source, name)
-
-
-async def extract_document(document: Document, client: ModelClient) -> Extraction:
-    """One document through an open client."""
-    prompt = load_prompt()
-    aligner = Aligner(document.text)
-    answer = await client.ask(prompt.messages(document), aligner)
-    run = RunInfo(
-        model=client.settings.model,
-        prompt_version=prompt.version,
-        mode=client.settings.mode,
-        attempts=answer.attempts,
-        usage=answer.usage,
-    )
-    return assemble(document, answer.draft, run, aligner=aligner, warnings=answer.warnings)
 
 
 async def aextract(
@@ -66,49 +49,25 @@ def extract(
 
 async def aextract_paths(
     paths: Iterable[str | Path], *, settings: Settings | None = None, concurrency: int = 4
-) -> AsyncIterator[Extraction | ErrorRecord]:
-    """Extract many files; a bad file yields an ``ErrorRecord`` and the rest go on.
+) -> AsyncIterator[Result]:
+    """Extract many files, yielding each result as it completes (not in input order).
 
-    Results come in input order.
+    A file that cannot be read or extracted yields an ``ErrorRecord`` and the
+    rest go on; ``Extraction.document.source`` / ``ErrorRecord.source`` say
+    which file a result belongs to.
     """
     settings = settings or Settings()
     settings.ensure_runnable()
-    limit = asyncio.Semaphore(max(concurrency, 1))
-
-    async def one(path: str | Path, client: ModelClient) -> Extraction | ErrorRecord:
-        async with limit:
-            try:
-                document = read_document(path, max_bytes=settings.max_input_bytes)
-                return await extract_document(document, client)
-            except ExtractorError as exc:
-                return ErrorRecord(
-                    source=str(path), error_type=type(exc).__name__, message=str(exc)
-                )
-            except Exception as exc:  # a bug must cost one document, not the batch
-                log.exception("unexpected failure on %s", path)
-                return ErrorRecord(
-                    source=str(path),
-                    error_type="InternalError",
-                    message=f"unexpected {type(exc).__name__}: {exc}",
-                )
-
     async with ModelClient(settings) as client:
-        tasks = [asyncio.ensure_future(one(p, client)) for p in paths]
-        try:
-            for task in tasks:
-                yield await task
-        finally:
-            for task in tasks:
-                task.cancel()
+        async for _, result in iter_results(paths, client, concurrency=concurrency):
+            if result is not None:
+                yield result
 
 
-def _run(coro: Awaitable[T]) -> T:
-    async def main() -> T:
-        return await coro
-
+def _run(coro: Coroutine[Any, Any, T]) -> T:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(main())
+        return asyncio.run(coro)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result()
+        return pool.submit(asyncio.run, coro).result()

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     )
     temperature: float = Field(default=0.0, ge=0)
     max_input_bytes: int = Field(default=5_000_000, gt=0)
+    cache: bool = Field(default=True, description="Answer repeated requests from the cache.")
+    cache_path: Path | None = Field(
+        default=None, description="SQLite response cache; None for the user cache directory."
+    )
+    rpm: float | None = Field(default=None, gt=0, description="Client-side requests/minute.")
+    tpm: float | None = Field(default=None, gt=0, description="Client-side tokens/minute.")
 
     @model_validator(mode="after")
     def _cassette_dir_for_mode(self) -> Settings:

@@ -112,6 +112,7 @@ def scripted_settings(**overrides: Any) -> Settings:
         "model": "gpt-4o-mini",
         "max_backoff": 0.01,
         "base_url": None,
+        "cache": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -41,13 +41,14 @@ def _loopback_only(real: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's own keys and settings out of the tests."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the developer's keys, settings and response cache out of the tests."""
     import os
 
     for name in list(os.environ):
         if name.startswith(("EXTRACTOR_", "OPENAI_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("EXTRACTOR_CACHE_PATH", str(tmp_path / "responses.sqlite"))
 
 
 @pytest.fixture

@@ -1,0 +1,134 @@
+"""The response cache: a rerun costs no calls.
+
+SQLite, keyed exactly like the replay fixtures (``cassette.request_key`` over
+the normalised request, which holds no header, so no key can reach the cache),
+in WAL mode so several processes can read and write it at once. It sits above
+the retries: only the final 200 answer to a request is stored, and a hit never
+touches the network or the rate limiter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import platformdirs
+
+from ._exceptions import ConfigurationError
+from .cassette import (
+    decoded_response,
+    normalised_request,
+    relative_path,
+    request_key,
+    response_from_exchange,
+)
+
+_SCHEMA = """
+create table if not exists responses (
+    key text primary key,
+    model text,
+    created_at text not null,
+    request text not null,
+    status integer not null,
+    body text not null
+)
+"""
+
+
+def default_cache_path() -> Path:
+    """Where the cache lives unless told otherwise: the user's cache directory."""
+    return Path(platformdirs.user_cache_dir("extractor")) / "responses.sqlite"
+
+
+class ResponseCache:
+    """Stored answers by request key; safe across threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=30.0, check_same_thread=False, isolation_level=None
+            )
+            self._db.execute("pragma journal_mode=wal")
+            self._db.execute("pragma synchronous=normal")
+            self._db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigurationError(f"cannot open the response cache {self.path}: {exc}") from exc
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "select status, body from responses where key = ?", (key,)
+            ).fetchone()
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return {"response": {"status": row[0], "headers": {}, "body": json.loads(row[1])}}
+
+    def put(self, key: str, request: dict[str, Any], status: int, body: Any) -> None:
+        body_model = body.get("model") if isinstance(body, dict) else None
+        created = dt.datetime.now(dt.UTC).isoformat()
+        with self._lock:
+            self._db.execute(
+                "insert or replace into responses values (?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    body_model,
+                    created,
+                    json.dumps(request, ensure_ascii=False),
+                    status,
+                    json.dumps(body, ensure_ascii=False),
+                ),
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._db.execute("select count(*) from responses").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+class CachingTransport(httpx2.AsyncBaseTransport):
+    """Answers from the cache when it can, otherwise asks ``inner`` and stores a 200."""
+
+    def __init__(self, cache: ResponseCache, inner: httpx2.AsyncBaseTransport, *, base_url: str):
+        self.cache = cache
+        self.inner = inner
+        self.base_path = httpx2.URL(base_url).path.rstrip("/")
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        body = await request.aread()
+        normalised = normalised_request(
+            request.method, relative_path(request, self.base_path), body
+        )
+        key = request_key(normalised)
+        if (hit := self.cache.get(key)) is not None:
+            return response_from_exchange(hit, request)
+        response = await self.inner.handle_async_request(request)
+        if response.status_code != 200:
+            return response
+        content = await response.aread()
+        await response.aclose()
+        try:
+            parsed = json.loads(content)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and parsed.get("choices"):
+            self.cache.put(key, normalised, 200, parsed)
+        return decoded_response(response, content, request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+        self.cache.close()

@@ -1,0 +1,142 @@
+"""Client-side rate limiting: use what the provider allows, and no more.
+
+Requests are spaced evenly (one every ``60 / rpm`` seconds) instead of sent in
+bursts, because a provider counting over a sliding minute answers a burst with
+429s. Tokens per minute are a bucket refilled continuously. The limit comes
+from ``--rpm``/``--tpm`` or, when not given, from the ``x-ratelimit-limit-*``
+headers the provider sends; a 429 pauses every request until its
+``Retry-After`` has passed and slows the pace, which recovers gradually.
+
+It sits under the retries, so every attempt takes a slot, and above the real
+transport, so it sees every response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import Callable
+
+import httpx2
+
+from .transport import retry_after_seconds
+
+_DURATION = re.compile(
+    r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$"
+)
+
+
+def parse_reset(value: str | None) -> float | None:
+    """Seconds in an OpenAI-style reset header ("1s", "6m0s", "120ms", "0.5")."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    match = _DURATION.match(value)
+    if not match or not any(match.groups()):
+        return None
+    h, m, s, ms = (float(g) if g else 0.0 for g in match.groups())
+    return h * 3600 + m * 60 + s + ms / 1000
+
+
+class RateLimiter:
+    """Paces requests and tokens; shared by every request of a run."""
+
+    def __init__(
+        self,
+        rpm: float | None = None,
+        tpm: float | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        safety: float = 0.98,
+    ) -> None:
+        self.safety = safety
+        self.clock = clock
+        self.target_rpm = rpm
+        self.learned = rpm is None  # follow the provider's headers when not told
+        self.slowdown = 1.0
+        self.tpm = tpm
+        self._next_slot = 0.0
+        self._tokens = float(tpm) if tpm else 0.0
+        self._tokens_at = clock()
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+        self.waited = 0.0
+        self.throttled = 0
+
+    @property
+    def interval(self) -> float:
+        if not self.target_rpm:
+            return 0.0
+        return 60.0 / (self.target_rpm * self.safety) * self.slowdown
+
+    async def acquire(self, tokens: int = 0) -> None:
+        """Wait for this request's turn."""
+        async with self._lock:
+            now = self.clock()
+            start = max(now, self._next_slot, self._paused_until)
+            if self.tpm:
+                start = max(start, self._token_time(tokens, start))
+            self._next_slot = start + self.interval
+            delay = start - now
+        if delay > 0:
+            self.waited += delay
+            await asyncio.sleep(delay)
+
+    def _token_time(self, tokens: int, earliest: float) -> float:
+        """When the bucket holds ``tokens``; takes them from it."""
+        assert self.tpm
+        rate = self.tpm / 60.0
+        capacity = float(self.tpm)
+        self._tokens = min(capacity, self._tokens + (earliest - self._tokens_at) * rate)
+        self._tokens_at = earliest
+        need = min(float(tokens), capacity)
+        wait = max(0.0, (need - self._tokens) / rate)
+        self._tokens -= need
+        return earliest + wait
+
+    def observe(self, response: httpx2.Response) -> None:
+        """Learn from a response: its limits, and whether it was throttled."""
+        headers = response.headers
+        if self.learned and (limit := headers.get("x-ratelimit-limit-requests")):
+            with contextlib.suppress(ValueError):
+                self.target_rpm = float(limit)
+        now = self.clock()
+        if response.status_code == 429:
+            self.throttled += 1
+            self.slowdown = min(self.slowdown * 1.25, 8.0)
+            pause = retry_after_seconds(headers)
+            self._paused_until = max(self._paused_until, now + (pause if pause else 1.0))
+            return
+        self.slowdown = max(1.0, self.slowdown * 0.99)
+        if headers.get("x-ratelimit-remaining-requests") == "0":
+            reset = parse_reset(headers.get("x-ratelimit-reset-requests"))
+            if reset:
+                self._paused_until = max(self._paused_until, now + reset)
+
+
+def estimate_tokens(body: bytes) -> int:
+    """A cheap prompt-size guess (about four bytes a token) plus room for the answer."""
+    return len(body) // 4 + 1000
+
+
+class RateLimitedTransport(httpx2.AsyncBaseTransport):
+    """Takes a slot from the limiter before each request and reports each response."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, limiter: RateLimiter) -> None:
+        self.inner = inner
+        self.limiter = limiter
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await self.limiter.acquire(estimate_tokens(await request.aread()))
+        response = await self.inner.handle_async_request(request)
+        self.limiter.observe(response)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
