@@ -24,9 +24,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from . import _exceptions
+from . import _exceptions, evaluation
 from ._exceptions import ConfigurationError, ExtractorError
 from .batch import iter_results, prepare_resume
+from .evaluation import load_gold
 from .llm import ModelClient
 from .prompting import load_prompt
 from .schemas import DraftExtraction, ErrorRecord, Extraction
@@ -259,6 +260,56 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[_Job], None]]:
 def _exit_code(record: ErrorRecord) -> int:
     cls = getattr(_exceptions, record.error_type, None)
     return cls.exit_code if isinstance(cls, type) and issubclass(cls, ExtractorError) else 1
+
+
+@app.command("eval")
+def evaluate_command(
+    gold: Annotated[Path, typer.Option(help="Directory of gold files (fixtures/gold).")],
+    replay: Annotated[
+        Path | None, typer.Option(help="Answer from recorded exchanges in DIR; no network.")
+    ] = None,
+    record: Annotated[
+        Path | None, typer.Option(help="Call the model live and record into DIR.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name [env EXTRACTOR_MODEL].")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server URL [env OPENAI_BASE_URL].")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the scores as JSON here.")
+    ] = None,
+    min_f1: Annotated[
+        float | None, typer.Option(help="Exit 1 if any record type's overall F1 is below this.")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1)] = 4,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the response cache.")
+    ] = False,
+) -> None:
+    """Score the pipeline against gold records: P/R/F1 per record type and field."""
+    if replay and record:
+        raise _fail("--replay and --record exclude each other", 2)
+    mode = "replay" if replay else "record" if record else None
+    try:
+        settings = _settings(
+            model=model,
+            base_url=base_url,
+            mode=mode,
+            cassette_dir=replay or record,
+            cache=False if no_cache else None,
+        )
+        settings.ensure_runnable()
+        cases = load_gold(gold)
+        report = asyncio.run(evaluation.evaluate(cases, settings, concurrency))
+    except ExtractorError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    typer.echo(evaluation.format_table(report))
+    if json_out:
+        evaluation.write_json(report, json_out)
+    problems = evaluation.shortfalls(report, min_f1)
+    for problem in problems:
+        typer.echo(f"extractor: {problem}", err=True)
+    raise typer.Exit(1 if problems else 0)
 
 
 @app.command()

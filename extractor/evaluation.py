@@ -14,7 +14,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ._exceptions import ConfigurationError
-from .pipeline import aextract_paths
+from .batch import iter_results
+from .llm import ModelClient
 from .schemas import ErrorRecord, Extraction, Gold
 from .scoring import FIELDS, RECORD_TYPES, Score, score, total
 from .settings import Settings
@@ -66,19 +67,21 @@ def load_gold(directory: Path) -> list[GoldCase]:
 
 async def evaluate(cases: list[GoldCase], settings: Settings, concurrency: int = 4) -> Report:
     """Extract every gold article and score it; a failed article scores as nothing found."""
-    report = Report(articles=[])
-    results = aextract_paths(
-        [c.document for c in cases], settings=settings, concurrency=concurrency
-    )
-    index = 0
-    async for result in results:
-        case = cases[index]
-        index += 1
-        if isinstance(result, ErrorRecord):
-            report.errors.append(result)
-            result = _empty(case, settings)
-        report.articles.append(score(result, case.gold, case.name))
-    return report
+    scores: dict[int, Score] = {}
+    errors: list[ErrorRecord] = []
+    async with ModelClient(settings) as client:
+        paths = [c.document for c in cases]
+        async for index, result in iter_results(paths, client, concurrency=concurrency):
+            case = cases[index]
+            if not isinstance(result, Extraction):
+                errors.append(result or _skipped(case))
+                result = _empty(case, settings)
+            scores[index] = score(result, case.gold, case.name)
+    return Report(articles=[scores[i] for i in sorted(scores)], errors=errors)
+
+
+def _skipped(case: GoldCase) -> ErrorRecord:
+    return ErrorRecord(source=str(case.document), error_type="Skipped", message="not run")
 
 
 def _empty(case: GoldCase, settings: Settings) -> Extraction:

@@ -54,7 +54,7 @@ class PRF:
 
     @property
     def recall(self) -> float:
-        return self.tp / self.gold if self.gold else (1.0 if not self.predicted else 0.0)
+        return self.tp / self.gold if self.gold else 1.0  # nothing to find, nothing missed
 
     @property
     def f1(self) -> float:
