@@ -33,9 +33,13 @@ from .schemas import (
     Participant,
     ParticipantKind,
     RunInfo,
+    Status,
     StatusClaim,
 )
-from .statuses import level_below
+from .statuses import is_known, level_below, levels
+
+# Standings that are not rungs of a membership ladder, so no vocabulary lists them.
+_NOT_LEVELS = {Status.chair, Status.office_holder, Status.other}
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -89,6 +93,25 @@ class _Grounder:
         self.stats.records_dropped += 1
         self.warnings.append(warning)
 
+    def mentions(self, quote: str, name: str | None, hint: int) -> list[Evidence]:
+        """Evidence of one mention of a participant.
+
+        A mention carrying the person's name ("Putin", "Mr. Sarybay") is theirs
+        wherever it occurs, so every occurrence is kept; one by title only
+        ("the Ambassador") may mean someone else elsewhere, so only the first
+        occurrence at or after the participant's name is taken.
+        """
+        name_words = {w.casefold() for w in (name or "").split()}
+        if name_words & {w.casefold().strip(".,") for w in quote.split()}:
+            self.stats.quotes_returned += 1
+            spans = self.aligner.find_all(quote)
+            if not spans:
+                return []
+            self.stats.quotes_grounded += 1
+            return [Evidence(quote=self.text[s:e], start=s, end=e) for s, e in spans]
+        ev = self.evidence(quote, hint)
+        return [ev] if ev else []
+
     def all_or_nothing(self, quotes: Iterable[str], what: str) -> list[Evidence] | None:
         """Evidence for every quote, or None (and a warning) if any fails to align."""
         found: list[Evidence] = []
@@ -128,11 +151,10 @@ def _participants(
         hint = name_ev.start if name_ev else 0
         mentions = []
         for quote in p.mentions:
-            ev = g.evidence(quote, hint)
-            if ev is None:
+            found = g.mentions(quote, p.name, hint)
+            if not found:
                 g.warnings.append(f"dropped mention {quote!r} of {label!r}: not found in the text")
-            else:
-                mentions.append(ev)
+            mentions += found
         if name_ev:
             mentions.append(name_ev)
         if not mentions:
@@ -263,6 +285,16 @@ def _claims(
         if from_status is None and c.upgrade and org.short:
             from_status = level_below(org.short, c.status, anchor)
             inferred = from_status is not None
+        if (
+            c.status not in _NOT_LEVELS
+            and org.short
+            and levels(org.short, anchor)
+            and not is_known(org.short, c.status, anchor)
+        ):
+            g.warnings.append(
+                f"status claim {i + 1}: {org.short} has no {c.status.value!r} status "
+                f"{'on ' + anchor.isoformat() if anchor else 'today'}; kept as the text says it"
+            )
         key = (subject_code or c.subject.casefold(), org.short or org.full, c.status, c.stance)
         if key in merged:
             old = merged[key]

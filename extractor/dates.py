@@ -46,7 +46,7 @@ _RU_MONTH = r"(?P<mon>январ[ья]|феврал[ья]|марта?|апрел
 
 _ORD = r"(?:st|nd|rd|th)?"
 _RANGE_AFTER = re.compile(r"\s*(?:-|\u2013|\u2014|to|until|and)\s*\d")
-_RANGE_BEFORE = re.compile(r"\d\s*(?:-|\u2013|\u2014|to|and)\s*$")
+_RANGE_BEFORE = re.compile(r"(?P<first>\d{1,2})\s*(?:-|\u2013|\u2014|to|and)\s*$")
 
 _ISO = re.compile(r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)")
 _NUMERIC = re.compile(
@@ -196,25 +196,21 @@ def _explicit(text: str, anchor: date | None, planned: bool) -> date | _Absent |
         match = pattern.search(text)
         if match is None:
             continue
-        if _is_range(text, match):
-            return None
         month = _month(match["mon"], months)
         if month is None:
             return None
         year = int(match["y"]) if match["y"] else None
-        return _complete(year, month, int(match["d"]), anchor, planned)
+        return _complete(year, month, _first_day(text, match), anchor, planned)
     return _Absent.NO_DATE
 
 
-def _is_range(text: str, match: re.Match[str]) -> bool:
-    """Whether the date is one end of a span ("July 13-14", "13 to 14 July").
+def _first_day(text: str, match: re.Match[str]) -> int:
+    """The day a date names, or the first day of a span ("July 13-14", "13 to 14 July").
 
-    A span is not one day, and picking either end would put a precise-looking
-    but unsupported date in the record.
+    A meeting over several days is dated by its first day (docs/annotation.md).
     """
-    if match["y"] is None and _RANGE_AFTER.match(text, match.end()):
-        return True
-    return bool(_RANGE_BEFORE.search(text, 0, match.start()))
+    before = _RANGE_BEFORE.search(text, 0, match.start())
+    return int(before["first"]) if before else int(match["d"])
 
 
 def _month(name: str, russian: dict[str, int] | None) -> int | None:

@@ -151,7 +151,24 @@ class Aligner:
                     return found
         return None
 
+    def find_all(self, quote: str) -> list[tuple[int, int]]:
+        """Every non-overlapping place the quote stands for, in text order."""
+        _, inner = _normalise_quote(quote)
+        if not inner:
+            return []
+        spans: list[tuple[int, int]] = []
+        pos = 0
+        while (found := self._search_at(inner, pos)) is not None:
+            spans.append(found[0])
+            pos = found[1]
+        return spans
+
     def _search(self, needle: str, pos: int) -> tuple[int, int] | None:
+        found = self._search_at(needle, pos)
+        return found[0] if found else None
+
+    def _search_at(self, needle: str, pos: int) -> tuple[tuple[int, int], int] | None:
+        """The next match at or after a normalised position, and where it ends there."""
         norm, index = self._norm, self._index
         while True:
             pos = norm.find(needle, pos)
@@ -159,7 +176,7 @@ class Aligner:
                 return None
             end = pos + len(needle)
             if self._on_boundaries(pos, end):
-                return index[pos], index[end - 1] + 1
+                return (index[pos], index[end - 1] + 1), end
             pos += 1
 
     def _on_boundaries(self, start: int, end: int) -> bool:
