@@ -218,7 +218,7 @@ def _meetings(
 ) -> list[Meeting]:
     dateline = document.dateline
     anchor = dateline.date if dateline else None
-    merged: dict[tuple[object, ...], Meeting] = {}
+    found: list[Meeting] = []
     for i, m in enumerate(draft.meetings):
         what = f"meeting {i + 1}"
         evidence = g.all_or_nothing(m.quotes, what)
@@ -239,31 +239,66 @@ def _meetings(
         if place is None and not planned and not remote and dateline and dateline.place:
             place = dateline.place
             from_dateline.append("place")
-        key = (tuple(sorted(sides)), m.status, date)
-        if key in merged:  # the same meeting reported twice: one record, all evidence
-            old = merged[key]
-            merged[key] = old.model_copy(
-                update={
-                    "evidence": _unique([*old.evidence, *evidence]),
-                    "topics": list(dict.fromkeys([*old.topics, *m.topics])),
-                    "outcomes": list(dict.fromkeys([*old.outcomes, *m.outcomes])),
-                }
+        found.append(
+            Meeting(
+                id=stable_id("m", document.sha256, *sides, m.status, date, evidence[0].start),
+                participants=sides,
+                status=m.status,
+                format=m.format,
+                date=date,
+                date_text=m.date_text,
+                place=place,
+                from_dateline=from_dateline,  # type: ignore[arg-type]
+                topics=m.topics,
+                outcomes=m.outcomes,
+                evidence=evidence,
             )
-            continue
-        merged[key] = Meeting(
-            id=stable_id("m", document.sha256, *sides, m.status, date, evidence[0].start),
-            participants=sides,
-            status=m.status,
-            format=m.format,
-            date=date,
-            date_text=m.date_text,
-            place=place,
-            from_dateline=from_dateline,  # type: ignore[arg-type]
-            topics=m.topics,
-            outcomes=m.outcomes,
-            evidence=evidence,
         )
-    return sorted(merged.values(), key=lambda m: m.evidence[0].start)
+    merged: list[Meeting] = []
+    for meeting in sorted(found, key=lambda m: m.evidence[0].start):
+        twin = next((m for m in merged if _same_meeting(m, meeting)), None)
+        if twin is None:
+            merged.append(meeting)
+        else:  # the same meeting reported twice (or in two chunks): one record
+            merged[merged.index(twin)] = _merge_meetings(twin, meeting)
+    return merged
+
+
+def _same_meeting(a: Meeting, b: Meeting) -> bool:
+    """Same sides and status, and dates that do not contradict each other."""
+    if set(a.participants) != set(b.participants) or a.status != b.status:
+        return False
+    return (
+        a.date == b.date
+        or None in (a.date, b.date)
+        or "date" in a.from_dateline
+        or "date" in b.from_dateline
+    )
+
+
+def _merge_meetings(a: Meeting, b: Meeting) -> Meeting:
+    """One record from two reports of a meeting; what a text states beats the dateline."""
+
+    def stated(field: str) -> Meeting:
+        return b if field in a.from_dateline and field not in b.from_dateline else a
+
+    date_from, place_from = stated("date"), stated("place")
+    return a.model_copy(
+        update={
+            "format": a.format if a.format is not MeetingFormat.unknown else b.format,
+            "date": date_from.date if date_from.date else (a.date or b.date),
+            "date_text": date_from.date_text or a.date_text or b.date_text,
+            "place": place_from.place or a.place or b.place,
+            "from_dateline": [
+                f
+                for f, src in (("date", date_from), ("place", place_from))
+                if f in src.from_dateline
+            ],
+            "topics": list(dict.fromkeys([*a.topics, *b.topics])),
+            "outcomes": list(dict.fromkeys([*a.outcomes, *b.outcomes])),
+            "evidence": _unique([*a.evidence, *b.evidence]),
+        }
+    )
 
 
 def _claims(
@@ -296,9 +331,23 @@ def _claims(
                 f"{'on ' + anchor.isoformat() if anchor else 'today'}; kept as the text says it"
             )
         key = (subject_code or c.subject.casefold(), org.short or org.full, c.status, c.stance)
-        if key in merged:
+        claimant = ids.get(c.claimant_ref) if c.claimant_ref else None
+        supporters = {ids[r] for r in c.supporter_refs if r in ids}
+        if key in merged:  # the same claim twice (or in two chunks): one record
             old = merged[key]
-            merged[key] = old.model_copy(update={"evidence": _unique([*old.evidence, *evidence])})
+            merged[key] = old.model_copy(
+                update={
+                    "evidence": _unique([*old.evidence, *evidence]),
+                    "subject_participant": old.subject_participant or subject_participant,
+                    "claimant": old.claimant or claimant,
+                    "supporters": sorted({*old.supporters, *supporters}),
+                    "from_status": old.from_status or from_status,
+                    "from_status_inferred": (
+                        old.from_status_inferred if old.from_status else inferred
+                    ),
+                    "time_text": old.time_text or c.time_text,
+                }
+            )
             continue
         merged[key] = StatusClaim(
             id=stable_id("c", document.sha256, *key, evidence[0].start),
@@ -311,8 +360,8 @@ def _claims(
             stance=c.stance,
             from_status=from_status,
             from_status_inferred=inferred,
-            claimant=ids.get(c.claimant_ref) if c.claimant_ref else None,
-            supporters=sorted({ids[r] for r in c.supporter_refs if r in ids}),
+            claimant=claimant,
+            supporters=sorted(supporters),
             time_text=c.time_text,
             evidence=evidence,
         )

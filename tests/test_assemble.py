@@ -166,3 +166,36 @@ def test_ids_are_stable_across_runs() -> None:
     """The same document and draft give the same ids."""
     assert run(draft()).meetings[0].id == run(draft()).meetings[0].id
     assert stable_id("m", "a", 1) != stable_id("m", "a", 2)
+
+
+def test_meeting_in_two_chunks_merges_and_keeps_the_stated_date() -> None:
+    """A meeting dated in one report and undated in another is one meeting, stated date kept."""
+    q1 = "Sergey Lavrov met on Tuesday with ASEAN Secretary-General Kao Kim Hourn"
+    q2 = "Lavrov said Russia wants to upgrade"
+    meetings = [
+        {"participants": ["p1", "p2"], "quotes": [q2]},
+        {"participants": ["p2", "p1"], "date_text": "on Tuesday", "quotes": [q1]},
+    ]
+    (meeting,) = run(draft(meetings=meetings), "date 2023-03-03 " + TEXT).meetings
+    assert meeting.date == dt.date(2023, 2, 28)
+    assert meeting.date_text == "on Tuesday"
+    assert meeting.from_dateline == ["place"]
+    assert [e.quote for e in meeting.evidence] == [q1, q2]
+
+
+def test_same_claim_twice_fills_what_one_report_lacks() -> None:
+    """Two reports of one claim merge; the claimant named in either is kept."""
+    base = {
+        "subject": "Russia",
+        "organisation": "ASEAN",
+        "status": "partner",
+        "status_text": "partnership",
+        "stance": "seeks",
+    }
+    claims = [
+        {**base, "quotes": ["Russia wants to upgrade"]},
+        {**base, "claimant_ref": "p1", "quotes": ["Lavrov said Russia wants to upgrade"]},
+    ]
+    (claim,) = run(draft(status_claims=claims)).status_claims
+    assert claim.claimant is not None
+    assert len(claim.evidence) == 1  # the shorter quote lies inside the longer one
