@@ -42,8 +42,10 @@ class Prompt:
     system: str
     user_template: jinja2.Template
 
-    def messages(self, document: Document) -> list[dict[str, Any]]:
-        """System and user messages for one document."""
+    def messages(
+        self, document: Document, part: int | None = None, parts: int | None = None
+    ) -> list[dict[str, Any]]:
+        """System and user messages for one document, or one part of a chunked one."""
         dateline = document.dateline
         date = dateline.date if dateline else None
         user = self.user_template.render(
@@ -51,6 +53,8 @@ class Prompt:
             dateline_date=date.isoformat() if date else None,
             dateline_weekday=date.strftime("%A") if date else None,
             dateline_place=dateline.place if dateline else None,
+            part=part,
+            parts=parts,
         )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 

@@ -1,25 +1,56 @@
-"""One document through the stages: prompt, model, grounding and assembly."""
+"""One document through the stages: chunks, prompt, model, grounding and assembly."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+
 from .assemble import assemble
+from .chunking import Chunk, split
 from .document import Document
 from .grounding import Aligner
-from .llm import ModelClient
-from .prompting import load_prompt
-from .schemas import Extraction, RunInfo
+from .llm import DraftAnswer, ModelClient
+from .prompting import Prompt, load_prompt
+from .schemas import Extraction, RunInfo, Usage
+from .schemas.draft import combine
+
+
+async def _ask_chunk(
+    document: Document, chunk: Chunk, client: ModelClient, prompt: Prompt
+) -> DraftAnswer:
+    """The model's answer for one chunk; quotes are checked against that chunk's text."""
+    if chunk.count == 1:
+        return await client.ask(prompt.messages(document), Aligner(document.text))
+    part = replace(document, text=document.text[chunk.start : chunk.end])
+    messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count)
+    answer = await client.ask(messages, Aligner(part.text))
+    label = f"part {chunk.index + 1}/{chunk.count}"
+    answer.warnings = [f"{label}: {w}" for w in answer.warnings]
+    return answer
 
 
 async def extract_document(document: Document, client: ModelClient) -> Extraction:
-    """Extract one document through an open client (shared by every entry point)."""
+    """Extract one document through an open client (shared by every entry point).
+
+    A document longer than ``chunk_chars`` is split; the chunks are asked
+    concurrently and their drafts combined, then grounded against the whole
+    text, so offsets always refer to the original document.
+    """
+    settings = client.settings
     prompt = load_prompt()
-    aligner = Aligner(document.text)
-    answer = await client.ask(prompt.messages(document), aligner)
+    chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
+    answers = await asyncio.gather(*(_ask_chunk(document, c, client, prompt) for c in chunks))
     run = RunInfo(
-        model=client.settings.model,
+        model=settings.model,
         prompt_version=prompt.version,
-        mode=client.settings.mode,
-        attempts=answer.attempts,
-        usage=answer.usage,
+        mode=settings.mode,
+        attempts=sum(a.attempts for a in answers),
+        usage=sum((a.usage for a in answers), Usage()),
+        chunks=len(chunks),
     )
-    return assemble(document, answer.draft, run, aligner=aligner, warnings=answer.warnings)
+    return assemble(
+        document,
+        combine([a.draft for a in answers]),
+        run,
+        warnings=[w for a in answers for w in a.warnings],
+    )

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     )
     temperature: float = Field(default=0.0, ge=0)
     max_input_bytes: int = Field(default=5_000_000, gt=0)
+    chunk_chars: int = Field(
+        default=12_000, ge=500, description="Longer articles are split into chunks of this size."
+    )
+    chunk_overlap: int = Field(default=600, ge=0, description="Characters repeated across cuts.")
     cache: bool = Field(default=True, description="Answer repeated requests from the cache.")
     cache_path: Path | None = Field(
         default=None, description="SQLite response cache; None for the user cache directory."

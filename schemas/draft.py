@@ -248,3 +248,37 @@ def parse_leniently(data: object) -> tuple[DraftExtraction, list[str]]:
         participants=participants, meetings=meetings, status_claims=claims
     )
     return draft, skipped
+
+
+def combine(drafts: list[DraftExtraction]) -> DraftExtraction:
+    """One draft from the drafts of several chunks, refs kept apart by a chunk prefix.
+
+    Duplicates across chunks are expected (chunks overlap); the assembly step
+    merges participants, meetings and claims that are the same.
+    """
+    if len(drafts) == 1:
+        return drafts[0]
+    participants, meetings, claims = [], [], []
+    for n, draft in enumerate(drafts, start=1):
+
+        def ref(r: str | None, n: int = n) -> str | None:
+            return f"c{n}.{r}" if r is not None else None
+
+        participants += [p.model_copy(update={"ref": ref(p.ref)}) for p in draft.participants]
+        meetings += [
+            m.model_copy(update={"participants": [ref(r) for r in m.participants]})
+            for m in draft.meetings
+        ]
+        claims += [
+            c.model_copy(
+                update={
+                    "subject_ref": ref(c.subject_ref),
+                    "claimant_ref": ref(c.claimant_ref),
+                    "supporter_refs": [ref(r) for r in c.supporter_refs],
+                }
+            )
+            for c in draft.status_claims
+        ]
+    return DraftExtraction.model_construct(
+        participants=participants, meetings=meetings, status_claims=claims
+    )

@@ -141,6 +141,7 @@ class RunInfo(_Record):
     mode: Literal["live", "record", "replay"]
     attempts: int = Field(description="Model calls made, the first answer and every re-ask.")
     usage: Usage
+    chunks: int = Field(default=1, description="Parts the article was split into.")
 
 
 class Extraction(_Record):
