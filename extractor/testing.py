@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import httpx2
 
 from .cassette import CassetteStore, CassetteTransport
 from .document import read_document
+from .grounding import Aligner
 from .llm import OPENAI_BASE_URL, ModelClient, build_transport
 from .pipeline import extract_document
 from .schemas import Extraction
@@ -86,17 +88,71 @@ def completion_body(
     }
 
 
+_PART = re.compile(r"This is part (\d+) of (\d+) of a longer article")
+_ARTICLE = re.compile(r"<article>\n(.*)\n</article>", re.DOTALL)
+
+
+def project(answer: dict[str, Any], article: str) -> dict[str, Any]:
+    """The part of a whole-article answer that a model reading only ``article`` would give.
+
+    Meetings and claims with a quote in the excerpt are kept with those quotes,
+    and participants with their mentions in the excerpt.
+    """
+    aligner = Aligner(article)
+
+    def trim(record: dict[str, Any]) -> dict[str, Any]:
+        return {**record, "quotes": [q for q in record["quotes"] if aligner.find(q) is not None]}
+
+    meetings = [m for m in map(trim, answer.get("meetings", [])) if m["quotes"]]
+    claims = [c for c in map(trim, answer.get("status_claims", [])) if c["quotes"]]
+    participants = []
+    for p in answer.get("participants", []):
+        mentions = [q for q in p["mentions"] if aligner.find(q) is not None]
+        name_ok = not p.get("name") or aligner.find(p["name"]) is not None
+        if mentions and name_ok:
+            participants.append({**p, "mentions": mentions})
+    refs = {p["ref"] for p in participants}
+    meetings = [m for m in meetings if set(m["participants"]) <= refs]
+    claims = [
+        {
+            **c,
+            "subject_ref": c.get("subject_ref") if c.get("subject_ref") in refs else None,
+            "claimant_ref": c.get("claimant_ref") if c.get("claimant_ref") in refs else None,
+            "supporter_refs": [r for r in c.get("supporter_refs", []) if r in refs],
+        }
+        for c in claims
+    ]
+    return {"participants": participants, "meetings": meetings, "status_claims": claims}
+
+
 class ScriptedTransport(httpx2.AsyncBaseTransport):
-    """A model server that says, in order, what the script says."""
+    """A model server that says what the script says.
+
+    A whole-article request gets the script's next step, in order. A request
+    for one part of a chunked article gets the answer for its re-ask round
+    (first answer, then the second on a re-ask...) projected onto that part, so
+    chunks may be asked in any order and concurrently.
+    """
 
     def __init__(self, script: list[dict[str, Any] | str | Fault]) -> None:
         self.script = list(script)
+        self.answers = [s for s in script if isinstance(s, dict)]
         self.requests: list[httpx2.Request] = []
         self.bodies: list[dict[str, Any]] = []
+        self.parts_answered = 0
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
-        self.bodies.append(json.loads(await request.aread()))
+        body = json.loads(await request.aread())
+        self.bodies.append(body)
+        users = [m["content"] for m in body["messages"] if m["role"] == "user"]
+        if users and _PART.search(users[0]) and (article := _ARTICLE.search(users[0])):
+            round_ = sum(m["role"] == "tool" for m in body["messages"])
+            if round_ >= len(self.answers):
+                raise AssertionError(f"no scripted answer for re-ask round {round_}")
+            self.parts_answered += 1
+            projected = project(self.answers[round_], article.group(1))
+            return httpx2.Response(200, json=completion_body(projected))
         if not self.script:
             raise AssertionError(f"script exhausted after {len(self.requests) - 1} answers")
         step = self.script.pop(0)
@@ -156,7 +212,7 @@ async def author_cassettes(spec_path: Path, cassette_dir: Path, root: Path) -> E
     document = read_document(root / spec["document"], max_bytes=settings.max_input_bytes)
     async with ModelClient(settings, recorder) as client:
         result = await extract_document(document, client)
-    if scripted.script:
+    if scripted.script and not scripted.parts_answered:
         raise AssertionError(f"{spec_path}: {len(scripted.script)} scripted answers unused")
     return result
 

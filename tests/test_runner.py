@@ -1,0 +1,74 @@
+"""One document through the stages, whole or in chunks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from extractor.schemas import Gold
+from extractor.scoring import RECORD_TYPES, score
+from extractor.testing import project, run_scripted, scripted_settings
+
+from .conftest import GOLD
+
+
+def _evidence_exact(result: Any, text: str) -> None:
+    items = [e for p in result.participants for e in p.mentions]
+    items += [e for r in [*result.meetings, *result.status_claims] for e in r.evidence]
+    assert items
+    for ev in items:
+        assert text[ev.start : ev.end] == ev.quote
+
+
+async def test_chunked_seed_scores_like_the_whole(
+    seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """Split into four overlapping parts, the seed yields the same records as read whole."""
+    gold = Gold.model_validate_json((GOLD / "000_8703ce6526d76945.json").read_text("utf-8"))
+    final = seed_spec["answers"][-1]
+    whole, _ = await run_scripted(seed_path, [final])
+    chunked, transport = await run_scripted(
+        seed_path, [final], scripted_settings(chunk_chars=700, chunk_overlap=200)
+    )
+    assert chunked.run.chunks == 4 and transport.parts_answered == 4
+    assert chunked.run.usage.total_tokens == 4 * whole.run.usage.total_tokens
+    text = seed_path.read_text("utf-8")
+    _evidence_exact(chunked, text)
+    a, b = score(whole, gold), score(chunked, gold)
+    for kind in RECORD_TYPES:
+        assert b.records[kind].f1 == a.records[kind].f1 == 1.0, kind
+    assert len(chunked.meetings) == 3 and len(chunked.status_claims) == 4
+
+
+async def test_chunks_carry_the_dateline_and_their_part(
+    seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """Every chunk's request names the dateline date and which part it is."""
+    _, transport = await run_scripted(
+        seed_path, [seed_spec["answers"][-1]], scripted_settings(chunk_chars=700)
+    )
+    users = [next(m for m in b["messages"] if m["role"] == "user") for b in transport.bodies]
+    assert all("2022-07-14 (Thursday)" in u["content"] for u in users)
+    n = transport.parts_answered
+    assert n > 1
+    everything = " ".join(u["content"] for u in users)
+    assert f"part 1 of {n} " in everything and f"part {n} of {n} " in everything
+
+
+def test_projection_keeps_only_what_the_excerpt_supports() -> None:
+    """A record is kept with its quotes inside the excerpt; others and their people go."""
+    answer = {
+        "participants": [
+            {"ref": "p1", "name": "A", "mentions": ["A"]},
+            {"ref": "p2", "name": "B", "mentions": ["B"]},
+            {"ref": "p3", "name": "C", "mentions": ["C"]},
+        ],
+        "meetings": [
+            {"participants": ["p1", "p2"], "quotes": ["A met B", "later text"]},
+            {"participants": ["p1", "p3"], "quotes": ["A met C"]},
+        ],
+        "status_claims": [],
+    }
+    got = project(answer, "Today A met B.")
+    assert [m["quotes"] for m in got["meetings"]] == [["A met B"]]
+    assert [p["ref"] for p in got["participants"]] == ["p1", "p2"]
