@@ -68,6 +68,9 @@ def document_info(document: Document) -> DocumentInfo:
         dateline_date=dateline.date if dateline else None,
         dateline_place=dateline.place if dateline else None,
         outlet=dateline.outlet if dateline else None,
+        content_type="html" if document.content_type == "html" else "text",
+        text_extractor=document.text_extractor,
+        text=document.text if document.content_type == "html" else None,
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from ._exceptions import (
     InputNotFoundError,
     InputTooLargeError,
 )
+from .webpage import extractor_name, looks_like_html, reduce_html
 
 __all__ = [
     "STDIN",
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 STDIN = "-"
+_SPACE = re.compile(r"\s*")
 _STDIN_SOURCE = "<stdin>"
 _UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -63,6 +65,9 @@ class Document:
     source: str
     sha256: str
     dateline: Dateline | None
+    content_type: str = "text"
+    """``"html"`` when ``text`` was reduced from a page by ``text_extractor``."""
+    text_extractor: str | None = None
 
     @property
     def id(self) -> str:
@@ -165,7 +170,14 @@ def parse_dateline(text: str) -> Dateline | None:
     An explicit ``date YYYY-MM-DD`` prefix (as some feeds add) wins over the
     dateline's own date, because the dateline usually omits the year.
     """
-    start = len(text) - len(text.lstrip())
+    found = _dateline_at(text, len(text) - len(text.lstrip()))
+    if found is None and (newline := text.find("\n", 0, 200)) > 0:
+        found = _dateline_at(text, newline + 1)  # after a headline, as pages put it
+    return found
+
+
+def _dateline_at(text: str, start: int) -> Dateline | None:
+    start = _SPACE.match(text, start).end()  # type: ignore[union-attr]
     pos = start
     prefix_date: date | None = None
     prefix = _DATE_PREFIX.match(text, pos)
@@ -283,8 +295,18 @@ def document_from_text(text: str, source: str) -> Document:
         text = text[1:]
     if not text.strip():
         raise EmptyInputError(f"{source}: input is empty")
+    extra: dict[str, str] = {}
+    published = None
+    if looks_like_html(text):
+        text, published = reduce_html(text, source)
+        extra = {"content_type": "html", "text_extractor": extractor_name()}
+    dateline = parse_dateline(text)
+    if published and dateline is None:
+        dateline = Dateline(published, None, None, 0, 0)
+    elif published and dateline and dateline.date is None:
+        dateline = replace(dateline, date=published)
     digest = hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
-    return Document(text=text, source=source, sha256=digest, dateline=parse_dateline(text))
+    return Document(text=text, source=source, sha256=digest, dateline=dateline, **extra)
 
 
 def read_document(path: str | Path, *, max_bytes: int) -> Document:

@@ -131,6 +131,14 @@ class DocumentInfo(_Record):
     dateline_date: dt.date | None
     dateline_place: str | None
     outlet: str | None
+    content_type: Literal["text", "html"] = "text"
+    text_extractor: str | None = Field(
+        default=None, description="What reduced an HTML page to the text the offsets refer to."
+    )
+    text: str | None = Field(
+        default=None,
+        description="For an HTML page, the reduced text that every offset refers to.",
+    )
 
 
 class RunInfo(_Record):
