@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -49,6 +49,20 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _configure_logging(verbose: bool) -> None:
+    """``--verbose`` logs to stderr; otherwise no library log does.
+
+    Without a handler, Python's last-resort handler prints every WARNING and
+    ERROR record (instructor logs each failed API call) to stderr, ahead of our
+    one ``extractor: error:`` line, which already says what went wrong.
+    """
+    root = logging.getLogger()
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    elif not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
 def expand_paths(args: list[str]) -> list[str]:
     """Files named, files under directories (text-like suffixes), and glob matches."""
     found: list[str] = []
@@ -67,7 +81,7 @@ def expand_paths(args: list[str]) -> list[str]:
     return found
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -113,8 +127,7 @@ def extract(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
 ) -> None:
     """Extract meetings and status claims from articles, as JSON."""
-    if verbose:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(verbose)
     if output_format not in ("json", "jsonl"):
         raise _fail(f"unknown format {output_format!r}: use json or jsonl", 2)
     if replay and record:
@@ -139,7 +152,8 @@ def extract(
         raise _fail(str(exc), exc.exit_code) from None
 
     files = expand_paths(paths)
-    single = len(paths) == 1 and len(files) == 1 and (paths[0] == "-" or Path(paths[0]).is_file())
+    # One argument naming one file (present or not), not a directory or glob that matched one.
+    single = len(paths) == 1 and files == paths
     job = _Job(files, settings, output_format, output, concurrency, single, resume)  # type: ignore[arg-type]
     try:
         code = asyncio.run(job.run())
@@ -208,7 +222,12 @@ class _Job:
             self.skipped += 1
         elif isinstance(result, ErrorRecord):
             self.failures.append(result)
-            typer.echo(f"extractor: error: {result.message}", err=True)
+            # Input errors already start with the source; others (a replay miss, a bug) do not.
+            source = "<stdin>" if result.source == "-" else result.source
+            message = result.message
+            if not message.startswith(f"{source}: "):
+                message = f"{source}: {message}"
+            typer.echo(f"extractor: error: {message}", err=True)
         else:
             self.ok += 1
             self.tokens += result.run.usage.total_tokens
@@ -287,6 +306,7 @@ def evaluate_command(
     ] = False,
 ) -> None:
     """Score the pipeline against gold records: P/R/F1 per record type and field."""
+    _configure_logging(verbose=False)
     if replay and record:
         raise _fail("--replay and --record exclude each other", 2)
     mode = "replay" if replay else "record" if record else None

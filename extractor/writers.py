@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from .schemas import ErrorRecord, Extraction
 
 Format = Literal["json", "jsonl"]
-Result = Extraction | ErrorRecord
+Result: TypeAlias = Extraction | ErrorRecord
 
 
 def jsonl_line(result: Result) -> str:

@@ -1,0 +1,387 @@
+"""Tests for extractor.cli: the ``extractor`` command, its output shapes and its error lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import extractor.batch
+from extractor.cli import app
+
+from .conftest import CASSETTES, SEED
+
+runner = CliRunner()
+REPLAY = ["--replay", str(CASSETTES)]
+
+
+def _invoke(*args: str, stdin: str | None = None) -> Any:
+    """Run the app in-process, with stdout and stderr kept apart."""
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def _subprocess(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m extractor`` as a user would, with the test's cleaned environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "extractor", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env=dict(os.environ),
+        timeout=120,
+        check=False,
+    )
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("extractor: error:")]
+
+
+def _copy_seed(directory: Path, name: str) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / name
+    shutil.copyfile(SEED, target)
+    return target
+
+
+@pytest.fixture
+def bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    """One file of each kind the reader must refuse, plus a path that does not exist."""
+    files = {
+        "missing": tmp_path / "missing.txt",
+        "empty": tmp_path / "empty.txt",
+        "png": tmp_path / "image.txt",
+        "nul": tmp_path / "nul.txt",
+        "latin1": tmp_path / "latin1.txt",
+    }
+    files["empty"].write_bytes(b"  \n\n")
+    files["png"].write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    files["nul"].write_bytes(b"BEIJING, July 14 (APP) - text\x00with a NUL")
+    files["latin1"].write_bytes("Caf\u00e9 in S\u00e3o Paulo\n".encode("latin-1"))
+    return files
+
+
+# --------------------------------------------------------------------------- success
+
+
+def test_replay_on_seed_prints_one_extraction() -> None:
+    """Replaying the seed prints one JSON object with three meetings and four status claims."""
+    result = _invoke("extract", str(SEED), *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["kind"] == "extraction"
+    assert data["document"]["source"] == str(SEED)
+    assert len(data["meetings"]) == 3
+    assert len(data["status_claims"]) == 4
+    assert result.stderr == ""
+
+
+def test_replay_on_seed_in_a_subprocess(tmp_path: Path) -> None:
+    """The installed module runs end to end offline and writes nothing to stderr."""
+    done = _subprocess("extract", str(SEED), *REPLAY, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stderr == b""
+    data = json.loads(done.stdout)
+    assert (len(data["meetings"]), len(data["status_claims"])) == (3, 4)
+
+
+def test_jsonl_prints_one_line_per_document(tmp_path: Path) -> None:
+    """``--format jsonl`` prints exactly one compact JSON line for each input document."""
+    a = _copy_seed(tmp_path, "a.txt")
+    b = _copy_seed(tmp_path, "b.txt")
+    result = _invoke("extract", str(a), str(b), "--format", "jsonl", *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    records = [json.loads(line) for line in lines]
+    assert {r["document"]["source"] for r in records} == {str(a), str(b)}
+    assert all(r["kind"] == "extraction" and len(r["meetings"]) == 3 for r in records)
+
+
+def test_directory_expands_to_its_text_files(tmp_path: Path) -> None:
+    """A directory argument stands for the text files under it, recursively, and nothing else."""
+    corpus = tmp_path / "corpus"
+    a = _copy_seed(corpus, "a.txt")
+    b = _copy_seed(corpus / "sub", "b.txt")
+    (corpus / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = _invoke("extract", str(corpus), *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert isinstance(data, list)
+    assert [r["document"]["source"] for r in data] == [str(a), str(b)]
+
+
+def test_glob_expands_to_matching_files(tmp_path: Path) -> None:
+    """A quoted glob is expanded by the tool itself, in sorted order."""
+    a = _copy_seed(tmp_path, "a.txt")
+    b = _copy_seed(tmp_path, "b.txt")
+    _copy_seed(tmp_path, "c.text.bak")
+    result = _invoke("extract", str(tmp_path / "*.txt"), *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [r["document"]["source"] for r in data] == [str(a), str(b)]
+
+
+def test_glob_matching_one_file_still_gives_an_array(tmp_path: Path) -> None:
+    """The output's shape follows the arguments, not how many files a glob happened to match."""
+    _copy_seed(tmp_path, "only.txt")
+    result = _invoke("extract", str(tmp_path / "*.txt"), *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    assert isinstance(json.loads(result.stdout), list)
+
+
+def test_several_inputs_give_an_array_in_input_order(tmp_path: Path) -> None:
+    """Several files give a JSON array whose order is the order of the arguments."""
+    b = _copy_seed(tmp_path, "b.txt")
+    a = _copy_seed(tmp_path, "a.txt")
+    result = _invoke("extract", str(b), str(a), *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [r["document"]["source"] for r in data] == [str(b), str(a)]
+
+
+def test_output_option_writes_the_file(tmp_path: Path) -> None:
+    """``-o FILE`` puts the result in the file and leaves stdout empty."""
+    out = tmp_path / "out.json"
+    result = _invoke("extract", str(SEED), "-o", str(out), *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert (len(data["meetings"]), len(data["status_claims"])) == (3, 4)
+
+
+def test_dash_reads_stdin() -> None:
+    """``-`` reads the article from stdin and names it ``<stdin>``."""
+    result = _invoke("extract", "-", *REPLAY, stdin=SEED.read_text(encoding="utf-8"))
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["document"]["source"] == "<stdin>"
+    assert len(data["meetings"]) == 3
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_no_way_to_reach_a_model_is_one_line_naming_the_three_ways() -> None:
+    """Without a key, a base URL or a replay directory the tool says how to run, in one line."""
+    result = _invoke("extract", str(SEED))
+    assert result.exit_code != 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("extractor: error:")
+    for way in ("OPENAI_API_KEY", "--base-url", "--replay"):
+        assert way in lines[0]
+    assert result.stdout == ""
+
+
+def test_no_way_to_reach_a_model_in_a_subprocess(tmp_path: Path) -> None:
+    """The configuration error reaches a real stderr as one line, not a traceback."""
+    done = _subprocess("extract", str(SEED), cwd=tmp_path)
+    stderr = done.stderr.decode()
+    assert done.returncode == 2
+    assert "Traceback" not in stderr
+    assert len(stderr.splitlines()) == 1
+    assert "OPENAI_API_KEY" in stderr and "--base-url" in stderr and "--replay" in stderr
+
+
+def test_replay_and_record_together_are_refused(tmp_path: Path) -> None:
+    """``--replay`` with ``--record`` is a usage error, refused before anything runs."""
+    result = _invoke("extract", str(SEED), *REPLAY, "--record", str(tmp_path / "rec"))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "--replay" in lines[0] and "--record" in lines[0]
+    assert not (tmp_path / "rec").exists()
+
+
+def test_unknown_format_is_refused() -> None:
+    """A format other than json or jsonl is a usage error with one line."""
+    result = _invoke("extract", str(SEED), "--format", "csv", *REPLAY)
+    assert result.exit_code == 2
+    assert _error_lines(result.stderr) == [
+        "extractor: error: unknown format 'csv': use json or jsonl"
+    ]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "png", "nul", "latin1"])
+def test_bad_input_is_one_error_line(bad_inputs: dict[str, Path], kind: str) -> None:
+    """Each unreadable input ends in one ``extractor: error:`` line naming it once, and exit 3."""
+    path = bad_inputs[kind]
+    result = _invoke("extract", str(path), *REPLAY)
+    assert result.exit_code == 3
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"extractor: error: {path}: ")
+    assert lines[0].count(path.name) == 1
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["missing", "latin1"])
+def test_bad_input_in_a_subprocess(bad_inputs: dict[str, Path], kind: str, tmp_path: Path) -> None:
+    """On a real stderr an unreadable input is one line and no traceback."""
+    done = _subprocess("extract", str(bad_inputs[kind]), *REPLAY, cwd=tmp_path)
+    stderr = done.stderr.decode()
+    assert done.returncode == 3
+    assert "Traceback" not in stderr
+    assert len(stderr.splitlines()) == 1
+    assert stderr.startswith("extractor: error: ")
+    assert done.stdout == b""
+
+
+def test_error_messages_say_what_is_wrong(bad_inputs: dict[str, Path]) -> None:
+    """The one line says why: no such file, empty, a PNG, a NUL byte, not UTF-8."""
+    expected = {
+        "missing": "no such file",
+        "empty": "empty",
+        "png": "PNG",
+        "nul": "NUL byte",
+        "latin1": "not valid UTF-8",
+    }
+    for kind, words in expected.items():
+        result = _invoke("extract", str(bad_inputs[kind]), *REPLAY)
+        assert words in result.stderr, (kind, result.stderr)
+
+
+def test_bad_stdin_is_named_stdin_once() -> None:
+    """Unreadable stdin is reported as ``<stdin>``, once, alone or in a batch."""
+    alone = _invoke("extract", "-", *REPLAY, stdin="")
+    assert alone.exit_code == 3
+    assert alone.stderr.splitlines() == ["extractor: error: <stdin>: input is empty"]
+    batch = _invoke("extract", "-", str(SEED), "-f", "jsonl", *REPLAY, stdin="")
+    assert batch.exit_code == 3
+    assert _error_lines(batch.stderr) == ["extractor: error: <stdin>: input is empty"]
+
+
+def test_batch_with_a_bad_file_still_writes_the_good_one(
+    bad_inputs: dict[str, Path], tmp_path: Path
+) -> None:
+    """One bad file costs its own line: the seed's result is written and the exit is non-zero."""
+    png = bad_inputs["png"]
+    out = tmp_path / "out.jsonl"
+    result = _invoke("extract", str(png), str(SEED), "-f", "jsonl", "-o", str(out), *REPLAY)
+    assert result.exit_code == 3
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    by_kind = {r["kind"]: r for r in records}
+    assert len(records) == 2
+    assert by_kind["extraction"]["document"]["source"] == str(SEED)
+    assert len(by_kind["extraction"]["meetings"]) == 3
+    assert by_kind["error"]["source"] == str(png)
+    assert by_kind["error"]["error_type"] == "BinaryInputError"
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1
+    assert errors[0].count(png.name) == 1, errors[0]  # the source is named once, not twice
+    assert "Traceback" not in result.stderr
+
+
+def test_batch_with_a_bad_file_in_a_subprocess(bad_inputs: dict[str, Path], tmp_path: Path) -> None:
+    """A real run over a batch with one bad file prints the good result and one error line."""
+    nul = bad_inputs["nul"]
+    done = _subprocess("extract", str(SEED), str(nul), "-f", "jsonl", *REPLAY, cwd=tmp_path)
+    stderr = done.stderr.decode()
+    assert done.returncode == 3
+    assert "Traceback" not in stderr
+    kinds = [json.loads(line)["kind"] for line in done.stdout.decode().splitlines()]
+    assert sorted(kinds) == ["error", "extraction"]
+    errors = _error_lines(stderr)
+    assert len(errors) == 1 and errors[0].count(nul.name) == 1
+
+
+def test_missing_file_in_a_json_batch_keeps_its_place(bad_inputs: dict[str, Path]) -> None:
+    """In a JSON batch a missing file becomes an error record at its argument's position."""
+    missing = bad_inputs["missing"]
+    result = _invoke("extract", str(SEED), str(missing), *REPLAY)
+    assert result.exit_code == 3
+    data = json.loads(result.stdout)
+    assert [r["kind"] for r in data] == ["extraction", "error"]
+    assert data[1]["source"] == str(missing)
+
+
+def test_unexpected_failure_in_a_batch_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug hitting one document is reported with that document's name, and the rest goes on."""
+    boom = _copy_seed(tmp_path, "boom.txt")
+    real = extractor.batch.extract_document
+
+    async def flaky(document: Any, client: Any) -> Any:
+        if document.source.endswith("boom.txt"):
+            raise RuntimeError("kaboom")
+        return await real(document, client)
+
+    monkeypatch.setattr(extractor.batch, "extract_document", flaky)
+    result = _invoke("extract", str(SEED), str(boom), "-f", "jsonl", *REPLAY)
+    assert result.exit_code == 1
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"extractor: error: {boom}: ")
+    assert "RuntimeError" in errors[0] and "kaboom" in errors[0]
+    kinds = sorted(json.loads(line)["kind"] for line in result.stdout.splitlines())
+    assert kinds == ["error", "extraction"]
+
+
+# --------------------------------------------------------------------------- replay miss
+
+
+def test_replay_miss_is_one_readable_line_naming_the_model(tmp_path: Path) -> None:
+    """A request no cassette answers gives one line with the model and how to record it."""
+    empty = tmp_path / "cassettes"
+    empty.mkdir()
+    result = _invoke("extract", str(SEED), "--replay", str(empty), "--model", "my-model-x")
+    assert result.exit_code == 4
+    errors = _error_lines(result.stderr)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"extractor: error: {SEED}: no recorded exchange ")
+    assert "'my-model-x'" in errors[0]
+    assert "--record" in errors[0]
+    assert result.stdout == ""
+
+
+def test_replay_miss_in_a_subprocess_is_one_line(tmp_path: Path) -> None:
+    """On a real stderr a replay miss is exactly one line: no library log, no traceback."""
+    empty = tmp_path / "cassettes"
+    empty.mkdir()
+    done = _subprocess("extract", str(SEED), "--replay", str(empty), cwd=tmp_path)
+    stderr = done.stderr.decode()
+    assert done.returncode == 4
+    assert "Traceback" not in stderr
+    assert len(stderr.splitlines()) == 1, stderr
+    assert stderr.startswith("extractor: error: ")
+    assert "'gpt-4o-mini'" in stderr
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def test_schema_prints_the_output_json_schema() -> None:
+    """``extractor schema`` prints a JSON Schema of Extraction with its definitions."""
+    result = _invoke("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "Extraction"
+    assert schema["type"] == "object"
+    assert "$defs" in schema
+    for name in ("document", "run", "participants", "meetings", "status_claims", "warnings"):
+        assert name in schema["properties"]
+    assert {"Meeting", "StatusClaim", "Evidence"} <= set(schema["$defs"])
+
+
+def test_schema_draft_prints_what_the_model_fills() -> None:
+    """``--draft`` prints the model-facing schema: records with quotes, no offsets or metadata."""
+    result = _invoke("schema", "--draft")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert "status_claims" in schema["properties"]
+    assert "meetings" in schema["properties"]
+    assert "run" not in schema["properties"]
+    assert "document" not in schema["properties"]
+    assert result.stdout != _invoke("schema").stdout

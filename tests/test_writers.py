@@ -1,0 +1,85 @@
+"""Tests for extractor.writers: JSON Lines and pretty JSON output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from extractor import ErrorRecord, Extraction, Settings, extract
+from extractor.writers import json_document, jsonl_line
+
+from .conftest import CASSETTES, SEED
+
+NON_ASCII = "Пекин 北京 São Paulo «Zhang Ming» — café"
+
+
+@pytest.fixture
+def seed_extraction() -> Extraction:
+    """The seed replayed; per test, so the cleaned environment applies to its settings."""
+    settings = Settings(mode="replay", cassette_dir=CASSETTES, cache=False)
+    return extract(SEED.read_text(encoding="utf-8"), settings=settings, source=str(SEED))
+
+
+def _error(source: str = "a.txt", message: str = "a.txt: input is empty") -> ErrorRecord:
+    return ErrorRecord(source=source, error_type="EmptyInputError", message=message)
+
+
+def test_jsonl_line_is_one_line_of_valid_json(seed_extraction: Extraction) -> None:
+    """A whole extraction becomes exactly one line, ending in a newline, that parses back."""
+    line = jsonl_line(seed_extraction)
+    assert line.endswith("\n")
+    assert line.count("\n") == 1
+    assert json.loads(line) == seed_extraction.model_dump(mode="json")
+    assert Extraction.model_validate_json(line) == seed_extraction
+
+
+def test_jsonl_line_escapes_newlines_inside_values() -> None:
+    """A newline inside a message is escaped, so it cannot split the record across lines."""
+    line = jsonl_line(_error(message="first line\nsecond line\r\nthird"))
+    assert line.count("\n") == 1
+    assert json.loads(line)["message"] == "first line\nsecond line\r\nthird"
+
+
+def test_jsonl_line_keeps_non_ascii_as_is() -> None:
+    """Cyrillic, CJK and accented text are written as themselves, not as ``\\u`` escapes."""
+    line = jsonl_line(_error(source=f"{NON_ASCII}.txt", message=NON_ASCII))
+    assert NON_ASCII in line
+    assert "\\u" not in line
+    record = json.loads(line)
+    assert record["message"] == NON_ASCII
+    assert record["kind"] == "error"
+
+
+def test_json_document_single_is_the_object(seed_extraction: Extraction) -> None:
+    """For one input the document is the result object itself, pretty-printed."""
+    text = json_document([seed_extraction], single=True)
+    data = json.loads(text)
+    assert isinstance(data, dict)
+    assert data["kind"] == "extraction"
+    assert data == seed_extraction.model_dump(mode="json")
+    assert text.endswith("}\n")
+    assert "\n  " in text  # indented
+
+
+def test_json_document_several_is_an_array_in_order(seed_extraction: Extraction) -> None:
+    """For several inputs the document is an array, keeping the given order and error records."""
+    error = _error()
+    data = json.loads(json_document([error, seed_extraction], single=False))
+    assert isinstance(data, list)
+    assert [r["kind"] for r in data] == ["error", "extraction"]
+    assert data[0] == error.model_dump(mode="json")
+
+
+def test_json_document_not_single_is_an_array_even_for_one() -> None:
+    """A batch that produced one result is still an array, so its shape does not depend on luck."""
+    data = json.loads(json_document([_error()], single=False))
+    assert isinstance(data, list) and len(data) == 1
+    assert data[0]["error_type"] == "EmptyInputError"
+
+
+def test_json_document_keeps_non_ascii_as_is() -> None:
+    """Pretty JSON also writes non-ASCII text as itself."""
+    text = json_document([_error(message=NON_ASCII)], single=True)
+    assert NON_ASCII in text
+    assert "\\u" not in text
