@@ -21,12 +21,11 @@ from ._exceptions import ExtractorError, InputError
 from .document import Document, read_document
 from .llm import ModelClient
 from .runner import extract_document
-from .schemas import ErrorRecord, Extraction
+from .schemas import ErrorRecord, Result
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
-Result = Extraction | ErrorRecord
 ResumeKey = tuple[str, str, str]
 _PERMANENT = {cls.__name__ for cls in InputError.__subclasses__()} | {"InputError"}
 

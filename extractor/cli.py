@@ -30,9 +30,9 @@ from .batch import iter_results, prepare_resume
 from .evaluation import load_gold
 from .llm import ModelClient
 from .prompting import load_prompt
-from .schemas import DraftExtraction, ErrorRecord, Extraction
+from .schemas import DraftExtraction, ErrorRecord, Extraction, Result
 from .settings import Settings
-from .writers import Format, Result, json_document, jsonl_line
+from .writers import Format, json_document, jsonl_line
 
 app = typer.Typer(
     help="Grounded, typed records of meetings and status claims from news articles.",
@@ -42,6 +42,7 @@ app = typer.Typer(
 )
 
 _TEXT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm"}
+_SUFFIXES_NOTE = ", ".join(sorted(_TEXT_SUFFIXES))
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -152,6 +153,8 @@ def extract(
         raise _fail(str(exc), exc.exit_code) from None
 
     files = expand_paths(paths)
+    if not files:
+        raise _fail(f"no input files in {' '.join(paths)} (looked for {_SUFFIXES_NOTE})", 3)
     # One argument naming one file (present or not), not a directory or glob that matched one.
     single = len(paths) == 1 and files == paths
     job = _Job(files, settings, output_format, output, concurrency, single, resume)  # type: ignore[arg-type]

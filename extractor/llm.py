@@ -153,7 +153,7 @@ class ModelClient:
 
 def _salvage(exc: InstructorRetryException, attempts: int) -> DraftAnswer:
     """Keep what is well formed in the last answer once re-asks are spent."""
-    completion = exc.last_completion
+    completion: Any = exc.last_completion
     try:
         arguments = completion.choices[0].message.tool_calls[0].function.arguments
         data = json.loads(arguments)

@@ -43,5 +43,6 @@ def reduce_html(page: str, source: str) -> tuple[str, date | None]:
         raise InputError(f"{source}: HTML page with no article text found in it")
     published = None
     with contextlib.suppress(TypeError, ValueError):
-        published = date.fromisoformat(str(found.date)[:10]) if found.date else None
+        stamp = getattr(found, "date", None)
+        published = date.fromisoformat(str(stamp)[:10]) if stamp else None
     return text, published

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Literal, TypeAlias
+from typing import Literal
 
-from .schemas import ErrorRecord, Extraction
+from .schemas import Result
 
 Format = Literal["json", "jsonl"]
-Result: TypeAlias = Extraction | ErrorRecord
 
 
 def jsonl_line(result: Result) -> str:

@@ -10,7 +10,7 @@ on trust from the model.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -179,3 +179,7 @@ class ErrorRecord(_Record):
     source: str
     error_type: str
     message: str
+
+
+Result: TypeAlias = Extraction | ErrorRecord
+"""What one document yields: its extraction, or why there is none."""

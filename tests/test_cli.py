@@ -385,3 +385,10 @@ def test_schema_draft_prints_what_the_model_fills() -> None:
     assert "run" not in schema["properties"]
     assert "document" not in schema["properties"]
     assert result.stdout != _invoke("schema").stdout
+
+
+def test_directory_without_text_files_is_an_error(tmp_path: Path) -> None:
+    """An empty directory is a user mistake worth one line, not a silent success."""
+    result = runner.invoke(app, ["extract", str(tmp_path), "--replay", str(CASSETTES)])
+    assert result.exit_code != 0
+    assert "no input files" in result.output

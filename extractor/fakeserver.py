@@ -1,0 +1,636 @@
+"""A fake OpenAI-compatible model server on loopback, for tests and benchmarks.
+
+It answers ``POST /v1/chat/completions`` the way a provider would, only faster
+and on purpose badly when asked to: from recorded exchanges (``cassette_dir``)
+when one matches the request, otherwise with a synthesised answer that is
+grounded by construction (every quote and mention is cut out of the article in
+the request), so a whole batch can run against it and be checked. On top of
+that it can be slow (``latency``), enforce a requests-per-minute limit over a
+sliding minute (429 with ``Retry-After`` and ``x-ratelimit-*`` headers, as
+OpenAI does), and inject faults at a seeded rate: 500s, hangs past the client's
+timeout, malformed JSON, ``finish_reason=length`` truncation and quotes that are
+not in the article. ``stats`` counts what it did, so a benchmark can report the
+share of requests answered 429 and a test can check that a fault was served.
+
+It is built on ``asyncio.start_server`` with a minimal HTTP/1.1 parser
+(keep-alive, ``Content-Length`` bodies), because a benchmark must measure the
+client, not the server: one core serves well over a thousand requests a second.
+It binds 127.0.0.1 only; there is no option to listen anywhere else.
+
+Three ways to run it::
+
+    async with FakeServer(FakeServerConfig(latency=0.5)) as server:
+        settings = Settings(base_url=server.base_url, api_key="sk-test")
+
+    base_url, stop, stats = run_in_thread(FakeServerConfig(rpm=600))  # sync callers
+    ...
+    stop()
+
+    python -m extractor.fakeserver --port 0 --latency 0.5 --rpm 600 --fault-rate 0.2
+    # prints its base URL on the first line of stdout, serves until killed;
+    # GET /stats answers the counters as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import random
+import re
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .cassette import CassetteStore, normalised_request, request_key
+from .testing import completion_body
+
+__all__ = [
+    "FAULT_KINDS",
+    "UNGROUNDED_QUOTE",
+    "FakeServer",
+    "FakeServerConfig",
+    "run_in_thread",
+    "synthesise_arguments",
+]
+
+HOST = "127.0.0.1"
+FAULT_KINDS: tuple[str, ...] = ("500", "hang", "malformed", "length", "ungrounded")
+UNGROUNDED_QUOTE = "This sentence is not in the article."
+_API_PREFIX = "/v1"
+_MAX_HEAD = 64 * 1024
+_MAX_BODY = 64 * 1024 * 1024
+_WINDOW = 60.0
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    411: "Length Required",
+    413: "Content Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+# Words in the article's own letters, any script; the first capitalised ones
+# become participants. Sentence openers are skipped so they read like names.
+_WORD = re.compile(r"[^\W\d_]+")
+_NOT_NAMES = frozenset({
+    "A", "An", "The", "In", "On", "At", "By", "For", "From", "To", "Of", "And", "But", "Or",
+    "As", "It", "Its", "He", "She", "They", "We", "I", "This", "That", "These", "Those",
+    "There", "Here", "His", "Her", "Their", "Our", "After", "Before", "During", "While", "When",
+})  # fmt: skip
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_MAX_SENTENCE = 300
+_SHORT_QUOTE = 80
+
+
+@dataclass(frozen=True)
+class FakeServerConfig:
+    """How the fake server behaves; the defaults answer every request at once, correctly."""
+
+    latency: float = 0.0
+    """Seconds before each answer (not before a 429, which a provider sends at once)."""
+    rpm: int | None = None
+    """Requests accepted per sliding 60 s window; past it, 429 with Retry-After."""
+    fault_rate: float = 0.0
+    """Share of accepted requests that get a fault instead of a good answer."""
+    faults: tuple[str, ...] = FAULT_KINDS
+    """The kinds drawn from, uniformly: 500, hang, malformed, length, ungrounded."""
+    seed: int = 0
+    """Seeds the fault draws; the sequence is deterministic in request arrival order."""
+    hang_seconds: float = 30.0
+    """How long a ``hang`` waits before answering (the client should time out first)."""
+    cassette_dir: Path | None = None
+    """Recorded exchanges to answer from when a request matches one exactly."""
+
+    def __post_init__(self) -> None:
+        unknown = [kind for kind in self.faults if kind not in FAULT_KINDS]
+        if unknown:
+            raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
+        if not 0.0 <= self.fault_rate <= 1.0:
+            raise ValueError(f"fault_rate must be within [0, 1], not {self.fault_rate}")
+        if self.fault_rate > 0 and not self.faults:
+            raise ValueError("fault_rate > 0 needs at least one fault kind")
+        if self.rpm is not None and self.rpm < 1:
+            raise ValueError(f"rpm must be at least 1, not {self.rpm}")
+        if self.latency < 0 or self.hang_seconds < 0:
+            raise ValueError("latency and hang_seconds cannot be negative")
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def _last_user_text(body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):  # content parts
+                return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
+def article_of(body: dict[str, Any]) -> str:
+    """The article in the last user message: the text between the ``<article>`` lines."""
+    user = _last_user_text(body)
+    start = user.find("<article>\n")
+    if start < 0:
+        return user
+    start += len("<article>\n")
+    end = user.rfind("\n</article>")
+    return user[start:end] if end >= start else user[start:]
+
+
+def _tool_name(body: dict[str, Any]) -> str:
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        name = choice["function"].get("name")
+        if name:
+            return str(name)
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
+            name = tool["function"].get("name")
+            if name:
+                return str(name)
+    return "DraftExtraction"
+
+
+def _first_sentence(article: str) -> str:
+    start = len(article) - len(article.lstrip())
+    match = _SENTENCE_END.search(article, start)
+    if match is not None and match.end() - start <= _MAX_SENTENCE:
+        return article[start : match.end()]
+    return article[start : start + _SHORT_QUOTE].rstrip()
+
+
+def _names(article: str) -> list[str]:
+    found: list[str] = []
+    for match in _WORD.finditer(article):
+        word = match.group()
+        if len(word) > 1 and word[0].isupper() and word not in _NOT_NAMES and word not in found:
+            found.append(word)
+            if len(found) == 2:
+                break
+    return found
+
+
+def synthesise_arguments(article: str, *, ungrounded: bool = False) -> dict[str, Any]:
+    """A ``DraftExtraction``-shaped answer cut from the article itself.
+
+    Two participants from the first two distinct capitalised words (the word is
+    the name and the mention) and one meeting between them quoting the first
+    sentence; empty lists when the article has fewer than two such words. With
+    ``ungrounded`` the quote is a sentence the article does not contain.
+    """
+    names = _names(article)
+    quote = UNGROUNDED_QUOTE if ungrounded else _first_sentence(article)
+    if len(names) < 2 or not quote:
+        if not ungrounded:
+            return {"participants": [], "meetings": [], "status_claims": []}
+        claim = {
+            "subject": "Nobody",
+            "organisation": "SCO",
+            "status": "member",
+            "status_text": "member",
+            "stance": "holds",
+            "quotes": [quote],
+        }
+        return {"participants": [], "meetings": [], "status_claims": [claim]}
+    participants = [
+        {"ref": f"p{i}", "name": name, "kind": "person", "mentions": [name]}
+        for i, name in enumerate(names, 1)
+    ]
+    meeting = {"participants": ["p1", "p2"], "status": "held", "quotes": [quote]}
+    return {"participants": participants, "meetings": [meeting], "status_claims": []}
+
+
+# --------------------------------------------------------------------------- server
+
+
+def _stats_template() -> dict[str, Any]:
+    return {
+        "requests": 0,
+        "answered_200": 0,
+        "answered_429": 0,
+        "answered_500": 0,
+        "answered_other": 0,
+        "from_cassette": 0,
+        "synthesised": 0,
+        "connections": 0,
+        "hangs_abandoned": 0,
+        "faults": {kind: 0 for kind in FAULT_KINDS},
+        "first_request": None,
+        "last_request": None,
+    }
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _error(message: str, kind: str, code: str | None = None) -> bytes:
+    return _json_bytes({"error": {"message": message, "type": kind, "param": None, "code": code}})
+
+
+def _duration(seconds: float) -> str:
+    """An OpenAI-style reset duration ("120ms", "1.5s")."""
+    if seconds < 1:
+        return f"{max(int(seconds * 1000), 1)}ms"
+    return f"{seconds:.3f}".rstrip("0").rstrip(".") + "s"
+
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+class _Hang:
+    """Marks an answer to be held back for ``hang_seconds`` (or until the client leaves)."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+
+
+class _Delayed:
+    """Marks an answer to be sent after the configured latency."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+
+
+class FakeServer:
+    """The fake server; ``async with FakeServer(config) as server: server.base_url``."""
+
+    def __init__(self, config: FakeServerConfig | None = None, *, port: int = 0) -> None:
+        self.config = config or FakeServerConfig()
+        self.port = port
+        self.stats: dict[str, Any] = _stats_template()
+        self._rng = random.Random(self.config.seed)
+        self._window: deque[float] = deque()
+        self._store = CassetteStore(self.config.cassette_dir) if self.config.cassette_dir else None
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1``, what a client takes as its base URL."""
+        if self._server is None:
+            raise RuntimeError("the fake server is not started")
+        return f"http://{HOST}:{self.port}{_API_PREFIX}"
+
+    async def start(self) -> FakeServer:
+        self._server = await asyncio.start_server(
+            self._connection, HOST, self.port, backlog=2048, limit=_MAX_HEAD
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        """Stop listening and drop every open connection, hanging answers included."""
+        if self._server is None:
+            return
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._server.wait_closed()
+
+    async def serve_forever(self) -> None:
+        if self._server is None:
+            await self.start()
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    async def __aenter__(self) -> FakeServer:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ----------------------------------------------------------------- HTTP
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self.stats["connections"] += 1
+        try:
+            while await self._exchange(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """One request and its answer; whether the connection stays open."""
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return False  # the client closed between requests
+        lines = head[:-4].decode("latin-1").split("\r\n")
+        try:
+            method, target, version = lines[0].split(" ", 2)
+        except ValueError:
+            self._write(writer, (400, {}, _error("bad request line", "invalid_request")), False)
+            return False
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        connection = headers.get("connection", "").lower()
+        keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            body = _error("chunked bodies are not supported; send Content-Length", "invalid")
+            self._write(writer, (411, {}, body), False)
+            return False
+        try:
+            length = int(headers.get("content-length", "0"))
+        except ValueError:
+            self._write(writer, (400, {}, _error("bad Content-Length", "invalid_request")), False)
+            return False
+        if length > _MAX_BODY:
+            self._write(writer, (413, {}, _error("body too large", "invalid_request")), False)
+            return False
+        body = await reader.readexactly(length) if length else b""
+
+        answer = self._route(method, target.split("?", 1)[0], body)
+        if isinstance(answer, _Hang):
+            if not await self._hold(reader):
+                self.stats["hangs_abandoned"] += 1
+                return False
+            answer = answer.answer
+        elif isinstance(answer, _Delayed):
+            await asyncio.sleep(self.config.latency)
+            answer = answer.answer
+        self._count(answer[0])
+        self._write(writer, answer, keep_alive)
+        await writer.drain()
+        return keep_alive
+
+    async def _hold(self, reader: asyncio.StreamReader) -> bool:
+        """Wait ``hang_seconds``; False as soon as the client gives up and closes."""
+        eof = asyncio.ensure_future(reader.read(1))
+        try:
+            done, _ = await asyncio.wait({eof}, timeout=self.config.hang_seconds)
+        finally:
+            if not eof.done():
+                eof.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await eof
+        # Clients here never pipeline, so anything read means the exchange is over.
+        return not done
+
+    def _count(self, status: int) -> None:
+        key = {200: "answered_200", 429: "answered_429", 500: "answered_500"}.get(status)
+        self.stats[key or "answered_other"] += 1
+
+    @staticmethod
+    def _write(writer: asyncio.StreamWriter, answer: Answer, keep_alive: bool) -> None:
+        status, headers, body = answer
+        head = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
+            "content-type: application/json",
+            f"content-length: {len(body)}",
+            f"connection: {'keep-alive' if keep_alive else 'close'}",
+        ]
+        head += [f"{k}: {v}" for k, v in headers.items() if k.lower() != "content-type"]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+
+    # ----------------------------------------------------------------- behaviour
+
+    def _route(self, method: str, path: str, body: bytes) -> Answer | _Hang | _Delayed:
+        """The answer to a request; a chat answer comes wrapped to be delayed or held."""
+        if method == "GET" and path in ("/stats", f"{_API_PREFIX}/stats"):
+            return 200, {}, _json_bytes(self.stats)
+        if path not in (f"{_API_PREFIX}/chat/completions", "/chat/completions"):
+            return 404, {}, _error(f"no route {method} {path}", "invalid_request_error")
+        if method != "POST":
+            return 405, {}, _error("use POST", "invalid_request_error")
+        answer = self._chat(path, body)
+        if self.config.latency > 0 and not isinstance(answer, _Hang) and answer[0] != 429:
+            return _Delayed(answer)
+        return answer
+
+    def _admit(self) -> tuple[dict[str, str], float | None]:
+        """Rate-limit headers, and the seconds to wait when the window is full (else None)."""
+        rpm = self.config.rpm
+        if rpm is None:
+            return {}, None
+        now = time.monotonic()
+        window = self._window
+        while window and window[0] <= now - _WINDOW:
+            window.popleft()
+        full = len(window) >= rpm
+        if not full:
+            window.append(now)
+        # Reset: when the oldest request in the window leaves it, freeing a slot.
+        free_in = window[0] + _WINDOW - now if window else 0.0
+        headers = {
+            "x-ratelimit-limit-requests": str(rpm),
+            "x-ratelimit-remaining-requests": str(rpm - len(window)),
+            "x-ratelimit-reset-requests": _duration(max(free_in, 0.001)),
+        }
+        return headers, (free_in if full else None)
+
+    def _chat(self, path: str, raw: bytes) -> Answer | _Hang:
+        stats = self.stats
+        stats["requests"] += 1
+        now = time.time()
+        stats["first_request"] = stats["first_request"] or now
+        stats["last_request"] = now
+        limit_headers, wait = self._admit()
+        if wait is not None:
+            retry_after = max(1, math.ceil(wait))
+            headers = {**limit_headers, "retry-after": str(retry_after)}
+            message = f"Rate limit reached for requests: limit {self.config.rpm}/min"
+            return 429, headers, _error(message, "requests", "rate_limit_exceeded")
+
+        fault = None
+        if self.config.fault_rate > 0 and self._rng.random() < self.config.fault_rate:
+            fault = self._rng.choice(self.config.faults)
+            stats["faults"][fault] += 1
+        if fault == "500":
+            return 500, limit_headers, _error("injected fault", "server_error")
+
+        try:
+            body = json.loads(raw)
+            if not isinstance(body, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            return 400, limit_headers, _error("body is not a JSON object", "invalid_request_error")
+
+        answer: Answer | None = None
+        if self._store is not None and fault in (None, "hang"):
+            answer = self._from_cassette(path, raw, limit_headers)
+        if answer is None:
+            answer = self._synthesised(body, len(raw), fault, limit_headers)
+        return _Hang(answer) if fault == "hang" else answer
+
+    def _from_cassette(self, path: str, raw: bytes, headers: dict[str, str]) -> Answer | None:
+        assert self._store is not None
+        relative = path[len(_API_PREFIX) :] if path.startswith(_API_PREFIX) else path
+        exchange = self._store.load(request_key(normalised_request("POST", relative, raw)))
+        if exchange is None:
+            return None
+        self.stats["from_cassette"] += 1
+        response = exchange["response"]
+        body = response["body"]
+        content = body.encode("utf-8") if isinstance(body, str) else _json_bytes(body)
+        kept = {k: v for k, v in response.get("headers", {}).items() if k != "content-type"}
+        return response["status"], {**kept, **headers}, content
+
+    def _synthesised(
+        self, body: dict[str, Any], size: int, fault: str | None, headers: dict[str, str]
+    ) -> Answer:
+        self.stats["synthesised"] += 1
+        arguments = synthesise_arguments(article_of(body), ungrounded=fault == "ungrounded")
+        text = json.dumps(arguments, ensure_ascii=False)
+        finish = "tool_calls"
+        if fault == "malformed":
+            text = text[: len(text) // 2] + " <- not JSON"
+        elif fault == "length":
+            text = text[: len(text) // 2]
+            finish = "length"
+        completion = completion_body(
+            text,
+            tool_name=_tool_name(body),
+            model=str(body.get("model") or "fake-model"),
+            prompt_tokens=max(1, size // 4),
+            completion_tokens=max(1, len(text) // 4),
+            finish_reason=finish,
+        )
+        return 200, headers, _json_bytes(completion)
+
+
+# --------------------------------------------------------------------------- sync use
+
+
+def run_in_thread(
+    config: FakeServerConfig | None = None, *, port: int = 0
+) -> tuple[str, Callable[[], None], dict[str, Any]]:
+    """Start a server on its own event loop in a daemon thread, for sync callers.
+
+    Returns ``(base_url, stop, stats)``; ``stats`` is the live dict the server
+    updates, ``stop()`` closes every connection and joins the thread.
+    """
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    def main() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        server = FakeServer(config, port=port)
+        try:
+            loop.run_until_complete(server.start())
+        except BaseException as exc:
+            box["error"] = exc
+            ready.set()
+            loop.close()
+            return
+        box["server"], box["loop"] = server, loop
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(server.stop())
+            loop.close()
+
+    thread = threading.Thread(target=main, name="fakeserver", daemon=True)
+    thread.start()
+    ready.wait()
+    if "error" in box:
+        raise box["error"]
+    server: FakeServer = box["server"]
+    loop: asyncio.AbstractEventLoop = box["loop"]
+
+    def stop() -> None:
+        if thread.is_alive():
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+
+    return server.base_url, stop, server.stats
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m extractor.fakeserver",
+        description="A fake OpenAI-compatible server on 127.0.0.1 for tests and benchmarks. "
+        "Prints its base URL on the first line, serves until killed; GET /stats for counters.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--rpm", type=int, default=None, help="requests per sliding minute")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of faulty answers")
+    parser.add_argument(
+        "--faults", default=",".join(FAULT_KINDS), help="comma-separated kinds to draw from"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--hang-seconds", type=float, default=30.0)
+    parser.add_argument("--cassette-dir", type=Path, default=None)
+    return parser.parse_args(argv)
+
+
+async def _serve(config: FakeServerConfig, port: int) -> FakeServer:
+    server = FakeServer(config, port=port)
+    await server.start()
+    print(server.base_url, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await server.stop()
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = FakeServerConfig(
+            latency=args.latency,
+            rpm=args.rpm,
+            fault_rate=args.fault_rate,
+            faults=tuple(kind.strip() for kind in args.faults.split(",") if kind.strip()),
+            seed=args.seed,
+            hang_seconds=args.hang_seconds,
+            cassette_dir=args.cassette_dir,
+        )
+    except ValueError as exc:
+        print(f"fakeserver: error: {exc}", file=sys.stderr)
+        return 2
+    server = asyncio.run(_serve(config, args.port))
+    print(json.dumps(server.stats), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
