@@ -16,11 +16,11 @@ from .schemas.draft import combine
 
 
 async def _ask_chunk(
-    document: Document, chunk: Chunk, client: ModelClient, prompt: Prompt
+    document: Document, chunk: Chunk, client: ModelClient, prompt: Prompt, whole: Aligner
 ) -> DraftAnswer:
     """The model's answer for one chunk; quotes are checked against that chunk's text."""
     if chunk.count == 1:
-        return await client.ask(prompt.messages(document), Aligner(document.text))
+        return await client.ask(prompt.messages(document), whole)
     part = replace(document, text=document.text[chunk.start : chunk.end])
     messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count)
     answer = await client.ask(messages, Aligner(part.text))
@@ -39,7 +39,10 @@ async def extract_document(document: Document, client: ModelClient) -> Extractio
     settings = client.settings
     prompt = load_prompt()
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
-    answers = await asyncio.gather(*(_ask_chunk(document, c, client, prompt) for c in chunks))
+    whole = Aligner(document.text)
+    answers = await asyncio.gather(
+        *(_ask_chunk(document, c, client, prompt, whole) for c in chunks)
+    )
     run = RunInfo(
         model=settings.model,
         prompt_version=prompt.version,
@@ -52,5 +55,6 @@ async def extract_document(document: Document, client: ModelClient) -> Extractio
         document,
         combine([a.draft for a in answers]),
         run,
+        aligner=whole,
         warnings=[w for a in answers for w in a.warnings],
     )
