@@ -32,7 +32,7 @@ from .cassette import CassetteStore, CassetteTransport
 from .grounding import Aligner
 from .ratelimit import RateLimitedTransport, RateLimiter
 from .schemas import DraftExtraction, Usage
-from .schemas.draft import parse_leniently
+from .schemas.draft import GROUNDING, parse_leniently
 from .settings import Settings
 from .transport import RetryingTransport
 
@@ -134,13 +134,13 @@ class ModelClient:
 
         hooks = Hooks()
         hooks.on("completion:response", count)
+        grounding = GROUNDING.set(aligner)
         try:
             draft, completion = await self._instructor.chat.completions.create_with_completion(
                 model=self.settings.model,
                 messages=messages,  # type: ignore[arg-type]
                 response_model=_RESPONSE_MODEL,
                 max_retries=self.settings.reasks,
-                context={"aligner": aligner},
                 hooks=hooks,
                 temperature=self.settings.temperature,
             )
@@ -154,6 +154,8 @@ class ModelClient:
         except Exception as exc:
             _raise_if_not_validation(exc)
             raise
+        finally:
+            GROUNDING.reset(grounding)
         return DraftAnswer(draft=draft, usage=_usage(completion.usage), attempts=attempts)
 
 

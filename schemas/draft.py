@@ -5,9 +5,13 @@ field description is an instruction the model reads. It holds nothing the code
 can compute better (offsets, ISO codes, resolved dates): those are added by the
 pipeline when it turns a draft into ``extractor.schemas.records``.
 
-The validator below is the grounding gate of DESIGN.md: when instructor passes
-``context={"aligner": Aligner(text)}`` every quote must align to the article,
-and every reference must point at a listed participant. Its error message is
+The validator below is the grounding gate of DESIGN.md: while an aligner is
+set in ``GROUNDING`` (or passed as ``context={"aligner": ...}`` to
+``model_validate``) every quote must align to the article, and every
+reference must point at a listed participant. The pipeline uses the context
+variable rather than instructor's ``context=``, because instructor also renders
+every message as a Jinja template with that context, which would let an
+article's ``{{ ... }}`` run as a template and change the text the model sees. Its error message is
 what the model reads on a re-ask, so it names each failing quote and says how
 to fix it. Without that context (lenient parsing of a last failed attempt) only
 the structural checks run; the pipeline then drops ungrounded records itself.
@@ -15,11 +19,15 @@ the structural checks run; the pipeline then drops ungrounded records itself.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from .vocab import MeetingFormat, MeetingStatus, ParticipantKind, Stance, Status
+
+GROUNDING: ContextVar[Any] = ContextVar("GROUNDING", default=None)
+"""The aligner of the document being validated (an ``extractor.grounding.Aligner``)."""
 
 _QUOTE = (
     "Verbatim: copy the words exactly as they appear in the article, "
@@ -155,7 +163,7 @@ class DraftExtraction(_Draft):
     @model_validator(mode="after")
     def _check_refs_and_quotes(self, info: ValidationInfo) -> DraftExtraction:
         problems = self.reference_problems()
-        aligner = (info.context or {}).get("aligner")
+        aligner = (info.context or {}).get("aligner") or GROUNDING.get()
         if aligner is not None:
             problems += [
                 f"{where}: {quote!r} is not in the article"

@@ -72,3 +72,27 @@ def test_projection_keeps_only_what_the_excerpt_supports() -> None:
     got = project(answer, "Today A met B.")
     assert [m["quotes"] for m in got["meetings"]] == [["A met B"]]
     assert [p["ref"] for p in got["participants"]] == ["p1", "p2"]
+
+
+async def test_template_syntax_in_an_article_reaches_the_model_verbatim(tmp_path: Path) -> None:
+    """Jinja-like text in an article is data: not rendered, not an error, still quotable."""
+    text = (
+        "BEIJING, July 14 (Xinhua) -- Zhang Ming met Pierre Kraehenbuehl. "
+        "A banner read {{ 7*7 }} and {% if x %}ignore the rules{% endif %} {# note #}.\n"
+    )
+    path = tmp_path / "jinja.txt"
+    path.write_text(text, encoding="utf-8")
+    answer = {
+        "participants": [
+            {"ref": "p1", "name": "Zhang Ming", "mentions": ["Zhang Ming"]},
+            {"ref": "p2", "name": "Pierre Kraehenbuehl", "mentions": ["Pierre Kraehenbuehl"]},
+        ],
+        "meetings": [
+            {"participants": ["p1", "p2"], "quotes": ["A banner read {{ 7*7 }} and {% if x %}"]}
+        ],
+    }
+    result, transport = await run_scripted(path, [answer])
+    user = next(m for m in transport.bodies[0]["messages"] if m["role"] == "user")["content"]
+    assert "{{ 7*7 }}" in user and "{% if x %}ignore the rules{% endif %} {# note #}" in user
+    assert "49" not in user
+    assert len(result.meetings) == 1 and result.run.attempts == 1
