@@ -1,0 +1,524 @@
+"""Batch extraction benchmark: the targets of issue 4, measured in one run.
+
+Starts the fake OpenAI-compatible server (``extractor.fakeserver``) in a thread
+of this process, writes synthetic wire articles into a temporary directory,
+and runs the real CLI as a subprocess against it, so the client is measured
+as users run it: process start, imports, the progress-free JSONL writer and all.
+CPU time and peak RSS are those of the CLI process alone (``os.wait4`` on its
+pid), never of the server or of this script.
+
+    python bench/batch_bench.py                       # everything (about 4 minutes)
+    python bench/batch_bench.py --only throughput,cache --docs 1000
+    python bench/batch_bench.py --only rss --big-docs 10000
+
+Parts: throughput (and CPU per document), rss, rpm, cache, faults. See
+bench/README.md for what each part measures and the figures of the last run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extractor.fakeserver import FakeServerConfig, run_in_thread
+
+PARTS = ("throughput", "rss", "rpm", "cache", "faults")
+_SUMMARY = re.compile(r"extractor: (\d+) extracted, (\d+) errors.*\(([\d.]+) documents/s\)")
+
+# --------------------------------------------------------------------------- articles
+
+_PLACES = ["BEIJING", "MOSCOW", "NEW DELHI", "TASHKENT", "ASTANA", "ISLAMABAD", "BISHKEK",
+           "DUSHANBE", "TEHRAN", "MINSK", "JAKARTA", "GENEVA"]  # fmt: skip
+_OUTLETS = ["Xinhua", "TASS", "APP", "IRNA", "BelTA", "Kabar", "UzA"]
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"]  # fmt: skip
+_FIRST = ["Zhang", "Olga", "Rahim", "Aigerim", "Dilshod", "Farid", "Mei", "Sergei", "Nurlan",
+          "Parveen", "Tomas", "Leyla", "Bakyt", "Anwar", "Irina", "Jamshid"]  # fmt: skip
+_LAST = ["Ming", "Petrova", "Khan", "Sadykova", "Yusupov", "Rahimi", "Lin", "Orlov", "Abenov",
+         "Akhtar", "Novak", "Aliyeva", "Osmonov", "Ibrahim", "Volkova", "Karimov"]  # fmt: skip
+_TITLES = ["Secretary-General", "Deputy Foreign Minister", "Ambassador", "Special Envoy",
+           "Director", "Permanent Representative"]  # fmt: skip
+_ORGS = ["Shanghai Cooperation Organisation", "ASEAN", "CICA", "the Eurasian Economic Union",
+         "BRICS", "the Collective Security Treaty Organisation"]  # fmt: skip
+_STATES = ["Myanmar", "Cambodia", "Laos", "Nepal", "Sri Lanka", "Azerbaijan", "Armenia",
+           "Egypt", "Qatar", "Bahrain", "Turkey", "Mongolia"]  # fmt: skip
+_TOPICS = ["regional security", "trade facilitation", "energy cooperation",
+           "transport corridors", "counter-terrorism", "cultural exchanges",
+           "food security", "digital connectivity"]  # fmt: skip
+_STATUSES = ["dialogue partner", "observer", "partner", "member"]
+
+
+def article(i: int) -> str:
+    """A short wire-style text with a dateline; every ``i`` gives different content."""
+
+    def pick(seq: list[str], k: int) -> str:
+        return seq[(i * k + i // len(seq)) % len(seq)]
+
+    host = f"{pick(_FIRST, 3)} {pick(_LAST, 5)}"
+    guest = f"{pick(_FIRST, 7)} {pick(_LAST, 11)}"
+    org, state = pick(_ORGS, 13), pick(_STATES, 17)
+    topic, other = pick(_TOPICS, 19), pick(_TOPICS, 23)
+    day = 1 + i % 28
+    return (
+        f"{pick(_PLACES, 1)}, {pick(_MONTHS, 29)} {day} ({pick(_OUTLETS, 31)}) -- "
+        f"{pick(_TITLES, 37)} of {org} {host} met {guest}, {pick(_TITLES, 41)} of {state}, "
+        f"on Tuesday to discuss {topic} and {other} (item {i:06d}).\n\n"
+        f"{guest} said {state} was seeking {pick(_STATUSES, 43)} status in {org} and thanked "
+        f"{host} for the support of the secretariat.\n\n"
+        f"The two sides agreed to hold a further round of consultations on {other} "
+        f"before the end of the year, the {i}th such contact this season.\n"
+    )
+
+
+def write_articles(directory: Path, n: int) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = directory / f"{i:06d}.txt"
+        path.write_text(article(i), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class Run:
+    """One CLI subprocess: how long, how much CPU and memory, what it wrote."""
+
+    label: str
+    docs: int
+    wall: float
+    cpu: float
+    maxrss_kb: int
+    code: int
+    stderr: str
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    server: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cli_rate(self) -> float | None:
+        """Documents/s as the CLI measured it (from its first to its last document)."""
+        match = _SUMMARY.search(self.stderr)
+        return float(match.group(3)) if match else None
+
+    @property
+    def wall_rate(self) -> float:
+        """Documents/s including process start and imports."""
+        return self.docs / self.wall if self.wall else 0.0
+
+    @property
+    def cpu_ms_per_doc(self) -> float:
+        return self.cpu * 1000 / max(self.docs, 1)
+
+    def failed(self) -> str | None:
+        """Why the run produced nothing to measure, if it did not."""
+        if self.lines:
+            return None
+        tail = " | ".join(self.stderr.strip().splitlines()[-3:])
+        return f"{self.label}: CLI exit {self.code}, no output ({tail[:300]})"
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EXTRACTOR_", "OPENAI_"))}
+    env["OPENAI_API_KEY"] = "sk-bench"
+    return env
+
+
+def run_cli(
+    label: str,
+    articles: Path,
+    out: Path,
+    base_url: str,
+    stats: dict[str, Any],
+    *,
+    concurrency: int,
+    extra: list[str],
+) -> Run:
+    """Run ``extractor extract`` over a directory; CPU and RSS from ``os.wait4`` on its pid."""
+    docs = sum(1 for _ in articles.glob("*.txt"))
+    command = [
+        sys.executable, "-m", "extractor", "extract", str(articles),
+        "-f", "jsonl", "-o", str(out), "--base-url", base_url,
+        "--concurrency", str(concurrency), *extra,
+    ]  # fmt: skip
+    before = _snapshot(stats)
+    err_path = out.with_suffix(".stderr")
+    with err_path.open("w") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=err, env=_env(), stdin=subprocess.DEVNULL
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
+    lines = []
+    if out.exists():
+        with out.open(encoding="utf-8") as handle:
+            lines = [json.loads(line) for line in handle if line.strip()]
+    return Run(
+        label=label,
+        docs=docs,
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        maxrss_kb=usage.ru_maxrss,
+        code=process.returncode,
+        stderr=err_path.read_text(encoding="utf-8", errors="replace"),
+        lines=lines,
+        server=_delta(before, _snapshot(stats)),
+    )
+
+
+def _snapshot(stats: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(stats))
+
+
+def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in after.items():
+        if isinstance(value, dict):
+            out[key] = {k: v - before[key].get(k, 0) for k, v in value.items()}
+        elif isinstance(value, int) and not isinstance(value, bool):
+            out[key] = value - before.get(key, 0)
+    out["first_request"], out["last_request"] = after["first_request"], after["last_request"]
+    return out
+
+
+class Server:
+    """The fake server in a thread of this process, for one part of the bench."""
+
+    def __init__(self, config: FakeServerConfig) -> None:
+        self.config = config
+
+    def __enter__(self) -> Server:
+        self.base_url, self._stop, self.stats = run_in_thread(self.config)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop()
+
+
+# --------------------------------------------------------------------------- parts
+
+
+@dataclass
+class Row:
+    measure: str
+    figure: str
+    target: str
+    ok: bool | None
+
+    def cells(self) -> list[str]:
+        verdict = {True: "yes", False: "NO", None: "-"}[self.ok]
+        return [self.measure, self.figure, self.target, verdict]
+
+
+@dataclass
+class Bench:
+    work: Path
+    args: argparse.Namespace
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+
+    def corpus(self, n: int) -> Path:
+        directory = self.work / f"articles-{n}"
+        if not directory.exists():
+            write_articles(directory, n)
+        return directory
+
+    def cli(self, label: str, articles: Path, server: Server, extra: list[str]) -> Run:
+        out = self.work / f"{label}.jsonl"
+        out.unlink(missing_ok=True)
+        print(f"  running {label} ...", file=sys.stderr, flush=True)
+        run = run_cli(
+            label,
+            articles,
+            out,
+            server.base_url,
+            server.stats,
+            concurrency=self.args.concurrency,
+            extra=extra,
+        )
+        self.runs.append(run)
+        print(
+            f"  {label}: {run.docs} docs in {run.wall:.1f} s wall, CLI rate {run.cli_rate}, "
+            f"cpu {run.cpu:.1f} s, maxrss {run.maxrss_kb / 1024:.0f} MiB, exit {run.code}, "
+            f"server {_brief(run.server)}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if (why := run.failed()) is not None:
+            self.notes.append(why)
+        return run
+
+    def startup(self) -> Run:
+        """One document, to see what process start and imports cost on their own."""
+        with Server(FakeServerConfig()) as server:
+            return self.cli("startup-1doc", self.corpus(1), server, ["--no-cache"])
+
+    # ----------------------------------------------------------------- (a), (b), (e)
+
+    def throughput(self, startup: Run | None) -> None:
+        n, conc, latency = self.args.docs, self.args.concurrency, self.args.latency
+        ideal = conc / latency
+        cache = self.work / "cache-throughput.sqlite"
+        cache.unlink(missing_ok=True)
+        with Server(FakeServerConfig(latency=latency)) as server:
+            run = self.cli(f"throughput-{n}", self.corpus(n), server, ["--cache-path", str(cache)])
+        if run.failed():
+            self.rows.append(Row(f"docs/s, c={conc}, {latency} s latency", "failed", "", False))
+            return
+        rate = run.cli_rate or run.wall_rate
+        self.rows.append(
+            Row(
+                f"docs/s at concurrency {conc}, latency {latency} s, {n} docs",
+                f"{rate:.1f} (ideal {ideal:.0f}; ratio {rate / ideal:.2f}); "
+                f"with process start {run.wall_rate:.1f} ({run.wall_rate / ideal:.2f})",
+                ">= 0.9 of ideal",
+                rate / ideal >= 0.9,
+            )
+        )
+        cpu = run.cpu_ms_per_doc
+        figure = f"{cpu:.2f} ms (user+sys {run.cpu:.2f} s / {run.docs})"
+        if startup is not None and not startup.failed():
+            net = (run.cpu - startup.cpu) * 1000 / max(run.docs - 1, 1)
+            figure += f"; {net:.2f} ms without the {startup.cpu:.2f} s of process start"
+        self.rows.append(Row("client CPU per document", figure, "<= 5 ms", cpu <= 5.0))
+
+    def cached(self) -> None:
+        n = self.args.docs
+        cache = self.work / "cache-throughput.sqlite"
+        articles = self.corpus(n)
+        with Server(FakeServerConfig(latency=self.args.latency)) as server:
+            if not cache.exists():  # --only cache: warm it first
+                self.cli(f"cache-warm-{n}", articles, server, ["--cache-path", str(cache)])
+            run = self.cli(f"cached-rerun-{n}", articles, server, ["--cache-path", str(cache)])
+        if run.failed():
+            self.rows.append(Row("fully cached rerun", "failed", "", False))
+            return
+        rate = run.cli_rate or run.wall_rate
+        self.rows.append(
+            Row(
+                f"fully cached rerun, {n} docs",
+                f"{rate:.0f} docs/s ({run.wall_rate:.0f} with process start); "
+                f"{run.server.get('requests', '?')} requests reached the server",
+                ">= 1000 docs/s, 0 requests",
+                rate >= 1000 and run.server.get("requests") == 0,
+            )
+        )
+
+    # ----------------------------------------------------------------- (c)
+
+    def rss(self) -> None:
+        small, big = self.args.docs, self.args.big_docs
+        runs = {}
+        with Server(FakeServerConfig(latency=0.0)) as server:
+            for n in (small, big):
+                runs[n] = self.cli(f"rss-{n}", self.corpus(n), server, ["--no-cache"])
+        if any(r.failed() for r in runs.values()):
+            self.rows.append(Row("peak RSS", "failed", "", False))
+            return
+        a, b = runs[small].maxrss_kb / 1024, runs[big].maxrss_kb / 1024
+        self.rows.append(
+            Row(
+                f"peak RSS, {small} vs {big} docs (latency 0, no cache)",
+                f"{a:.0f} MiB vs {b:.0f} MiB, ratio {b / a:.2f}; "
+                f"{big} docs at {runs[big].cli_rate or runs[big].wall_rate:.0f} docs/s, "
+                f"{runs[big].cpu_ms_per_doc:.2f} ms CPU/doc",
+                "ratio <= 1.2",
+                b / a <= 1.2,
+            )
+        )
+
+    # ----------------------------------------------------------------- (d)
+
+    def rpm(self) -> None:
+        limit, seconds = self.args.rpm, self.args.rpm_seconds
+        n = int(limit * seconds / 60)
+        config = FakeServerConfig(rpm=limit, latency=self.args.rpm_latency)
+        with Server(config) as server:
+            run = self.cli(
+                f"rpm-{limit}", self.corpus_for_rpm(n), server, ["--no-cache", "--rpm", str(limit)]
+            )
+        s = run.server
+        if run.failed() or not s.get("requests"):
+            self.rows.append(Row(f"under an RPM limit of {limit}", "failed", "", False))
+            return
+        accepted = s["requests"] - s["answered_429"]
+        span = (s["last_request"] - s["first_request"]) or 1e-9
+        achieved = (accepted - 1) / span * 60
+        share_429 = s["answered_429"] / s["requests"]
+        self.rows.append(
+            Row(
+                f"requests/min under a {limit} RPM limit ({n} docs, {span:.0f} s)",
+                f"{achieved:.0f}/min = {achieved / limit:.1%} of the limit; "
+                f"429s: {s['answered_429']}/{s['requests']} = {share_429:.2%}",
+                ">= 95% of limit, <= 1% 429",
+                achieved / limit >= 0.95 and share_429 <= 0.01,
+            )
+        )
+
+    def corpus_for_rpm(self, n: int) -> Path:
+        # Offset so these documents are not the throughput ones (no cache hits either way).
+        directory = self.work / f"articles-rpm-{n}"
+        if not directory.exists():
+            directory.mkdir(parents=True)
+            for i in range(n):
+                (directory / f"{i:06d}.txt").write_text(article(500_000 + i), encoding="utf-8")
+        return directory
+
+    # ----------------------------------------------------------------- (f)
+
+    def faults(self) -> None:
+        n, rate = self.args.docs, self.args.fault_rate
+        articles = self.corpus(n)
+        cache = self.work / "cache-faults.sqlite"
+        cache.unlink(missing_ok=True)
+        config = FakeServerConfig(
+            latency=self.args.fault_latency, fault_rate=rate, seed=self.args.seed, hang_seconds=5.0
+        )
+        with Server(config) as server:
+            run = self.cli(
+                f"faults-{n}", articles, server, ["--cache-path", str(cache), "--timeout", "1"]
+            )
+        if run.failed():
+            self.rows.append(Row(f"{n} docs under a {rate:.0%} fault mix", "failed", "", False))
+            return
+        check = check_output(sorted(articles.glob("*.txt")), run.lines)
+        s = run.server
+        faults = ", ".join(f"{k} {v}" for k, v in s["faults"].items())
+        errors = ", ".join(f"{k} {v}" for k, v in sorted(check["error_types"].items())) or "none"
+        self.rows.append(
+            Row(
+                f"{n} docs under a {rate:.0%} fault mix",
+                f"{check['accounted']}/{n} accounted for, {check['duplicates']} duplicates, "
+                f"{check['missing']} missing, {check['ungrounded']} ungrounded of "
+                f"{check['evidence']} evidence spans; {check['results']} results, "
+                f"errors: {errors}; {s['requests']} requests, faults served: {faults}",
+                "all once, 0 ungrounded, 0 duplicates",
+                check["accounted"] == n
+                and check["duplicates"] == 0
+                and check["ungrounded"] == 0
+                and check["missing"] == 0,
+            )
+        )
+
+
+def check_output(articles: list[Path], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every article exactly once (result or error), every evidence span exactly its quote."""
+    texts = {str(p.resolve()): p for p in articles}
+    seen: collections.Counter[str] = collections.Counter()
+    error_types: collections.Counter[str] = collections.Counter()
+    evidence = ungrounded = results = 0
+    cache: dict[str, str] = {}
+    for line in lines:
+        if line.get("kind") == "extraction":
+            source = line["document"]["source"]
+            results += 1
+        else:
+            source = line["source"]
+            error_types[line.get("error_type", "?")] += 1
+        key = str(Path(source).resolve())
+        seen[key] += 1
+        if line.get("kind") != "extraction":
+            continue
+        text = cache.setdefault(key, Path(source).read_text(encoding="utf-8"))
+        spans = [e for m in line["meetings"] for e in m["evidence"]]
+        spans += [e for p in line["participants"] for e in p["mentions"]]
+        spans += [e for c in line["status_claims"] for e in c["evidence"]]
+        for span in spans:
+            evidence += 1
+            ungrounded += text[span["start"] : span["end"]] != span["quote"]
+    return {
+        "accounted": sum(1 for k in texts if seen[k] == 1),
+        "duplicates": sum(c - 1 for c in seen.values() if c > 1),
+        "missing": sum(1 for k in texts if k not in seen),
+        "strangers": sum(1 for k in seen if k not in texts),
+        "results": results,
+        "error_types": error_types,
+        "evidence": evidence,
+        "ungrounded": ungrounded,
+    }
+
+
+def _brief(stats: dict[str, Any]) -> str:
+    keys = ("requests", "answered_200", "answered_429", "answered_500", "connections")
+    return " ".join(f"{k}={stats.get(k)}" for k in keys)
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ["measure", "figure", "target", "met"]
+    table = [header, *(r.cells() for r in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    rule = "-+-".join("-" * w for w in widths)
+    for j, row in enumerate(table):
+        print(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+        if j == 0:
+            print(rule)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma list of {PARTS}")
+    parser.add_argument("--docs", type=int, default=1000, help="documents per run (1,000)")
+    parser.add_argument("--big-docs", type=int, default=10_000, help="documents for the RSS run")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--latency", type=float, default=0.5, help="server latency, seconds")
+    parser.add_argument("--rpm", type=int, default=600, help="server and client RPM limit")
+    parser.add_argument("--rpm-seconds", type=float, default=75.0, help="length of the RPM run")
+    parser.add_argument("--rpm-latency", type=float, default=0.2)
+    parser.add_argument("--fault-rate", type=float, default=0.2)
+    parser.add_argument("--fault-latency", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=1, help="fault draws")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep files here")
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    if unknown := [p for p in parts if p not in PARTS]:
+        parser.error(f"unknown parts {unknown}; choose from {', '.join(PARTS)}")
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="extractor-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    bench = Bench(work, args)
+    started = time.perf_counter()
+    print(f"bench: {', '.join(parts)}; files in {work}", file=sys.stderr)
+    try:
+        startup = bench.startup() if "throughput" in parts else None
+        if "throughput" in parts:
+            bench.throughput(startup)
+        if "cache" in parts:
+            bench.cached()
+        if "rss" in parts:
+            bench.rss()
+        if "rpm" in parts:
+            bench.rpm()
+        if "faults" in parts:
+            bench.faults()
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(
+        f"extractor batch bench: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    print_table(bench.rows)
+    for note in bench.notes:
+        print(f"note: {note}")
+    return 0 if all(r.ok is not False for r in bench.rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
