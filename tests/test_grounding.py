@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -166,14 +165,25 @@ def test_every_span_reads_as_expected(quote: str, expected: str) -> None:
     assert span(quote, text) == expected
 
 
-def test_large_text_is_fast() -> None:
-    """Two hundred lookups on a megabyte of text take well under a few seconds."""
+def test_megabyte_text_with_hints_finds_the_right_occurrence() -> None:
+    """On a megabyte of repeated text, each hint finds the occurrence at or after it.
+
+    Speed is measured by bench/align_bench.py, not here: timed unit tests flake.
+    """
     text = (SEED.read_text(encoding="utf-8") * 500)[:1_000_000]
-    began = time.perf_counter()
     aligner = Aligner(text)
-    for i in range(200):
-        assert aligner.find("upcoming events in Uzbekistan", start_hint=i * 4000) is not None
-    assert time.perf_counter() - began < 5
+    for i in range(0, 200):
+        hint = i * 4000
+        start, end = aligner.find("upcoming events in Uzbekistan", start_hint=hint)
+        assert start >= hint and text[start:end] == "upcoming events in Uzbekistan"
+
+
+def test_find_all_lists_every_occurrence() -> None:
+    """Every occurrence, in order, each slicing back to the words."""
+    text = "Putin met Xi. Later Putin spoke; PUTIN left."
+    spans = Aligner(text).find_all("putin")
+    assert [text[a:b] for a, b in spans] == ["Putin", "Putin", "PUTIN"]
+    assert Aligner(text).find_all("Medvedev") == []
 
 
 def test_seed_quotes() -> None:
