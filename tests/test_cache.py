@@ -1,0 +1,71 @@
+"""The SQLite response cache: reruns cost no calls, and no secret is stored."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from extractor.cache import ResponseCache
+from extractor.testing import FAKE_KEY, run_scripted, scripted_settings
+
+
+def _settings(tmp_path: Path, **more: Any) -> Any:
+    return scripted_settings(cache=True, cache_path=tmp_path / "cache.sqlite", **more)
+
+
+async def test_second_run_is_answered_from_the_cache(
+    tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """A rerun of the same document makes no request and gives the same records."""
+    first, transport = await run_scripted(seed_path, seed_spec["answers"], _settings(tmp_path))
+    assert len(transport.requests) == 2  # the first answer is re-asked
+    second, transport = await run_scripted(seed_path, [], _settings(tmp_path))
+    assert transport.requests == []
+    assert second.model_dump(exclude={"run"}) == first.model_dump(exclude={"run"})
+    assert second.run.attempts == 2  # the re-ask chain replays from the cache too
+
+
+async def test_cache_can_be_disabled(
+    tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """With the cache off, the same document asks the model again."""
+    settings = scripted_settings(cache=False, cache_path=tmp_path / "cache.sqlite")
+    await run_scripted(seed_path, seed_spec["answers"], settings)
+    _, transport = await run_scripted(seed_path, seed_spec["answers"], settings)
+    assert len(transport.requests) == 2
+    assert not (tmp_path / "cache.sqlite").exists()
+
+
+async def test_no_secret_reaches_the_cache(
+    tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """The API key and any authorization header appear nowhere in the database."""
+    await run_scripted(seed_path, seed_spec["answers"], _settings(tmp_path))
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("cache.sqlite*"))
+    assert raw  # something was stored
+    assert FAKE_KEY.encode() not in raw
+    assert b"authorization" not in raw.lower() and b"bearer" not in raw.lower()
+
+
+def test_concurrent_writers_share_one_file(tmp_path: Path) -> None:
+    """Two connections (as two processes would) write and read the same cache."""
+    path = tmp_path / "c.sqlite"
+    a, b = ResponseCache(path), ResponseCache(path)
+    a.put("k1", {"body": 1}, 200, {"choices": [1]})
+    b.put("k2", {"body": 2}, 200, {"choices": [2]})
+    assert a.get("k2") is not None and b.get("k1") is not None
+    assert len(a) == 2
+    mode = sqlite3.connect(path).execute("pragma journal_mode").fetchone()[0]
+    assert mode == "wal"
+    a.close()
+    b.close()
+
+
+def test_miss_and_hit_are_counted(tmp_path: Path) -> None:
+    """The cache says how often it answered."""
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    assert cache.get("nope") is None
+    cache.put("k", {}, 200, {"choices": []})
+    assert cache.get("k") == {"response": {"status": 200, "headers": {}, "body": {"choices": []}}}
+    assert (cache.hits, cache.misses) == (1, 1)
