@@ -1,0 +1,162 @@
+"""Many documents: faults, resume after a kill, exactly-once output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from extractor.batch import prepare_resume
+from extractor.fakeserver import FakeServerConfig, run_in_thread
+
+
+def _articles(directory: Path, n: int) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        path = directory / f"a{i:04d}.txt"
+        path.write_text(
+            f"date 2024-03-0{1 + i % 9} MOSCOW, March {1 + i % 9} /TASS/. Minister Ivan{i} "
+            f"met Ambassador Pedro{i} in Moscow on Monday. They discussed trade item {i}.\n",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return paths
+
+
+def _cli(args: list[str], base_url: str, cache: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "OPENAI_API_KEY": "sk-batch-test", "EXTRACTOR_CACHE_PATH": str(cache)}
+    env.pop("OPENAI_BASE_URL", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "extractor", "extract", *args, "--base-url", base_url],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _source(record: dict[str, object]) -> str:
+    if record["kind"] == "error":
+        return str(record["source"])
+    return str(record["document"]["source"])  # type: ignore[index]
+
+
+def test_fault_mix_accounts_for_every_document_once(tmp_path: Path) -> None:
+    """Under 30% faults every document ends as one result or error record, all grounded."""
+    articles = _articles(tmp_path / "in", 40)
+    config = FakeServerConfig(
+        fault_rate=0.3,
+        seed=7,
+        hang_seconds=3.0,
+        faults=("500", "hang", "malformed", "length", "ungrounded"),
+    )
+    base_url, stop, stats = run_in_thread(config)
+    out = tmp_path / "out.jsonl"
+    try:
+        proc = _cli(
+            [
+                str(tmp_path / "in"),
+                "-f",
+                "jsonl",
+                "-o",
+                str(out),
+                "--concurrency",
+                "8",
+                "--timeout",
+                "1",
+                "--no-cache",
+            ],
+            base_url,
+            tmp_path / "c.sqlite",
+        )
+        proc.communicate(timeout=120)
+    finally:
+        stop()
+    records = _lines(out)
+    sources = Counter(_source(r) for r in records)
+    assert set(sources) == {str(p) for p in articles}
+    assert max(sources.values()) == 1
+    assert sum(stats["faults"].values()) > 0  # the mix really happened
+    texts = {str(p): p.read_text(encoding="utf-8") for p in articles}
+    for record in records:
+        if record["kind"] != "extraction":
+            continue
+        text = texts[_source(record)]
+        for meeting in record["meetings"]:  # type: ignore[union-attr]
+            for ev in meeting["evidence"]:
+                assert text[ev["start"] : ev["end"]] == ev["quote"]
+
+
+def test_resume_after_sigkill_ends_with_every_document_exactly_once(tmp_path: Path) -> None:
+    """Killed mid-run with SIGKILL, then resumed, the output holds each document once."""
+    articles = _articles(tmp_path / "in", 60)
+    base_url, stop, _ = run_in_thread(FakeServerConfig(latency=0.05))
+    out = tmp_path / "out.jsonl"
+    args = [str(tmp_path / "in"), "-f", "jsonl", "-o", str(out), "--concurrency", "2", "--no-cache"]
+    try:
+        proc = _cli(args, base_url, tmp_path / "c.sqlite")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if out.exists() and out.read_text(encoding="utf-8").count("\n") >= 10:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        written_before = out.read_text(encoding="utf-8").count("\n")
+        assert 10 <= written_before < len(articles)
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write('{"kind": "extraction", "document": {"sour')  # a line cut short
+        resumed = _cli([*args, "--resume"], base_url, tmp_path / "c.sqlite")
+        _, err = resumed.communicate(timeout=120)
+    finally:
+        stop()
+    assert resumed.returncode == 0, err
+    sources = Counter(_source(r) for r in _lines(out))
+    assert set(sources) == {str(p) for p in articles}
+    assert max(sources.values()) == 1
+    assert f"{written_before} skipped" in err
+
+
+def test_prepare_resume_keeps_results_and_permanent_errors(tmp_path: Path) -> None:
+    """Finished documents and unreadable files stay; transient errors and torn lines go."""
+    out = tmp_path / "out.jsonl"
+    extraction = {
+        "kind": "extraction",
+        "document": {"sha256": "abc", "source": "a.txt"},
+        "run": {"model": "m", "prompt_version": "v"},
+    }
+    lines = [
+        json.dumps(extraction),
+        json.dumps(
+            {
+                "kind": "error",
+                "source": "b.txt",
+                "error_type": "EncodingError",
+                "message": "not UTF-8",
+            }
+        ),
+        json.dumps(
+            {
+                "kind": "error",
+                "source": "c.txt",
+                "error_type": "TransportError",
+                "message": "HTTP 500",
+            }
+        ),
+    ]
+    out.write_text("\n".join(lines) + "\n" + '{"kind": "extr', encoding="utf-8")
+    state = prepare_resume(out)
+    assert state.done == {("abc", "m", "v")}
+    assert state.failed_for_good == {"b.txt"}
+    assert (state.kept, state.dropped) == (2, 2)
+    assert out.read_text(encoding="utf-8").splitlines() == lines[:2]
