@@ -91,34 +91,54 @@ def _settings(**overrides: Any) -> Settings:
         raise ConfigurationError(f"invalid setting {where}: {first['msg']}") from None
 
 
+# Options shared by the commands that run the model.
+ModelOption = Annotated[str | None, typer.Option(help="Model name [env EXTRACTOR_MODEL].")]
+BaseUrlOption = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible server URL [env OPENAI_BASE_URL].")
+]
+ReplayOption = Annotated[
+    Path | None, typer.Option(help="Answer from recorded exchanges in DIR; no network.")
+]
+RecordOption = Annotated[
+    Path | None, typer.Option(help="Call the model and record every exchange into DIR.")
+]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not use the response cache.")]
+ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Documents in flight at once.")]
+
+
+def _run_settings(replay: Path | None, record: Path | None, **overrides: Any) -> Settings:
+    """Settings for a command that runs the model, or a one-line exit saying why not."""
+    if replay and record:
+        raise _fail("--replay and --record exclude each other", 2)
+    mode = "replay" if replay else "record" if record else None
+    try:
+        settings = _settings(mode=mode, cassette_dir=replay or record, **overrides)
+        settings.ensure_runnable()
+    except ExtractorError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    return settings
+
+
 @app.command()
 def extract(
     paths: Annotated[
         list[str], typer.Argument(help="Files, directories or globs; '-' reads stdin.")
     ],
-    model: Annotated[str | None, typer.Option(help="Model name [env EXTRACTOR_MODEL].")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible server URL [env OPENAI_BASE_URL].")
-    ] = None,
-    replay: Annotated[
-        Path | None, typer.Option(help="Answer from recorded exchanges in DIR; no network.")
-    ] = None,
-    record: Annotated[
-        Path | None, typer.Option(help="Call the model and record every exchange into DIR.")
-    ] = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
+    replay: ReplayOption = None,
+    record: RecordOption = None,
     output_format: Annotated[
         str, typer.Option("--format", "-f", help="json (pretty) or jsonl (a line per document).")
     ] = "json",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Documents in flight at once.")] = 4,
+    concurrency: ConcurrencyOption = 4,
     resume: Annotated[
         bool, typer.Option(help="Skip documents already in the -o JSONL file (same model/prompt).")
     ] = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not use the response cache.")
-    ] = False,
+    no_cache: NoCacheOption = False,
     cache_path: Annotated[
         Path | None, typer.Option(help="Response cache file [default: user cache dir].")
     ] = None,
@@ -131,26 +151,19 @@ def extract(
     _configure_logging(verbose)
     if output_format not in ("json", "jsonl"):
         raise _fail(f"unknown format {output_format!r}: use json or jsonl", 2)
-    if replay and record:
-        raise _fail("--replay and --record exclude each other", 2)
     if resume and (output is None or output_format != "jsonl"):
         raise _fail("--resume needs -f jsonl and -o FILE (the output it resumes)", 2)
-    mode = "replay" if replay else "record" if record else None
-    try:
-        settings = _settings(
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            cassette_dir=replay or record,
-            cache=False if no_cache else None,
-            cache_path=cache_path,
-            rpm=rpm,
-            tpm=tpm,
-            timeout=timeout,
-        )
-        settings.ensure_runnable()
-    except ExtractorError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+    settings = _run_settings(
+        replay,
+        record,
+        model=model,
+        base_url=base_url,
+        cache=False if no_cache else None,
+        cache_path=cache_path,
+        rpm=rpm,
+        tpm=tpm,
+        timeout=timeout,
+    )
 
     files = expand_paths(paths)
     if not files:
@@ -287,41 +300,25 @@ def _exit_code(record: ErrorRecord) -> int:
 @app.command("eval")
 def evaluate_command(
     gold: Annotated[Path, typer.Option(help="Directory of gold files (fixtures/gold).")],
-    replay: Annotated[
-        Path | None, typer.Option(help="Answer from recorded exchanges in DIR; no network.")
-    ] = None,
-    record: Annotated[
-        Path | None, typer.Option(help="Call the model live and record into DIR.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name [env EXTRACTOR_MODEL].")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible server URL [env OPENAI_BASE_URL].")
-    ] = None,
+    replay: ReplayOption = None,
+    record: RecordOption = None,
+    model: ModelOption = None,
+    base_url: BaseUrlOption = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the scores as JSON here.")
     ] = None,
     min_f1: Annotated[
         float | None, typer.Option(help="Exit 1 if any record type's overall F1 is below this.")
     ] = None,
-    concurrency: Annotated[int, typer.Option(min=1)] = 4,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Do not use the response cache.")
-    ] = False,
+    concurrency: ConcurrencyOption = 4,
+    no_cache: NoCacheOption = False,
 ) -> None:
     """Score the pipeline against gold records: P/R/F1 per record type and field."""
     _configure_logging(verbose=False)
-    if replay and record:
-        raise _fail("--replay and --record exclude each other", 2)
-    mode = "replay" if replay else "record" if record else None
+    settings = _run_settings(
+        replay, record, model=model, base_url=base_url, cache=False if no_cache else None
+    )
     try:
-        settings = _settings(
-            model=model,
-            base_url=base_url,
-            mode=mode,
-            cassette_dir=replay or record,
-            cache=False if no_cache else None,
-        )
-        settings.ensure_runnable()
         cases = load_gold(gold)
         report = asyncio.run(evaluation.evaluate(cases, settings, concurrency))
     except ExtractorError as exc:

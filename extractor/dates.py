@@ -28,14 +28,16 @@ __all__ = ["resolve_date"]
 # last year's (for a held event), or before it for a planned one to be next year's.
 _YEAR_SLACK = timedelta(days=62)
 
-_EN_MONTHS = {
+EN_MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
-_EN_MONTH = (
-    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+"""English month by its first three letters (also used to read datelines)."""
+EN_MONTH_NAMES = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
+_EN_MONTH = rf"(?P<mon>{EN_MONTH_NAMES})"
 # Russian months in the genitive ("14 июля"), the form used with a day; the
 # nominative is accepted too for careless text.
 _RU_MONTHS = {
@@ -215,7 +217,7 @@ def _first_day(text: str, match: re.Match[str]) -> int:
 
 def _month(name: str, russian: dict[str, int] | None) -> int | None:
     if russian is None:
-        return _EN_MONTHS.get(name[:3])
+        return EN_MONTHS.get(name[:3])
     for stem, number in sorted(russian.items(), key=lambda item: -len(item[0])):
         if name.startswith(stem):
             return number

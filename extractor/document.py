@@ -24,6 +24,7 @@ from ._exceptions import (
     InputNotFoundError,
     InputTooLargeError,
 )
+from .dates import EN_MONTH_NAMES, EN_MONTHS
 from .webpage import extractor_name, looks_like_html, reduce_html
 
 __all__ = [
@@ -82,14 +83,7 @@ class Document:
 
 # --------------------------------------------------------------------------- dateline
 
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
+_MONTH = EN_MONTH_NAMES
 _MONTH_RE = re.compile(_MONTH, re.IGNORECASE)
 _LETTER = r"[^\W\d_]"
 # Up to four words of letters (with inner hyphens, dots, apostrophes), e.g.
@@ -191,7 +185,7 @@ def _dateline_at(text: str, start: int) -> Dateline | None:
             return Dateline(prefix_date, None, None, start, prefix.end() - _trailing(prefix[0]))
         return None
     outlet = match["out1"] or match["out2"] or match["out3"]
-    month = _MONTHS[(match["mon1"] or match["mon2"])[:3].lower()]
+    month = EN_MONTHS[(match["mon1"] or match["mon2"])[:3].lower()]
     day = int(match["day1"] or match["day2"])
     year_text = match["year1"] or match["year2"]
     when = prefix_date
