@@ -183,7 +183,10 @@ def _salvage(exc: InstructorRetryException, attempts: int) -> DraftAnswer:
 
 
 def _first_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # instructor's str() of a retry exception is an XML dump of every attempt
+    # ("<failed_attempts>..."); its first argument is the last error's text.
+    text = str(exc.args[0]) if isinstance(exc, InstructorRetryException) and exc.args else str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     return "; ".join(lines[:3])[:300]
 
 

@@ -73,7 +73,7 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
         self.inner = inner
         self.retries = retries
         self.max_backoff = max_backoff
-        self._jitter = wait_exponential_jitter(initial=initial_backoff, max=max_backoff)
+        self._jitter = wait_exponential_jitter(multiplier=initial_backoff, max=max_backoff)
         self.faults: Counter[str] = Counter()
         """Faults met so far, by kind (``429``, ``500``, ``ReadTimeout``...), for reports."""
 

@@ -1,0 +1,303 @@
+"""Tests for extractor.llm: the model call, its re-asks, its transport retries and its errors."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from extractor import (
+    ConfigurationError,
+    ReplayMissError,
+    ResponseError,
+    Settings,
+    TransportError,
+)
+from extractor.grounding import Aligner
+from extractor.llm import DraftAnswer, ModelClient, build_transport
+from extractor.schemas import Usage
+from extractor.testing import (
+    Fault,
+    ScriptedTransport,
+    completion_body,
+    run_scripted,
+    scripted_settings,
+)
+
+ARTICLE = (
+    "JAKARTA, March 3 (APP) - Indonesian Foreign Minister Retno Marsudi met Vietnamese "
+    "Foreign Minister Bui Thanh Son in Jakarta on Friday. Indonesia holds the ASEAN "
+    "chairmanship this year, and the two ministers agreed to hold regular consultations."
+)
+MEETING_QUOTE = "Retno Marsudi met Vietnamese Foreign Minister Bui Thanh Son in Jakarta on Friday"
+CLAIM_QUOTE = "Indonesia holds the ASEAN chairmanship this year"
+BAD_QUOTE = "Indonesia chairs ASEAN in 2023"
+MESSAGES = [
+    {"role": "system", "content": "Extract meetings and status claims."},
+    {"role": "user", "content": ARTICLE},
+]
+
+GOOD: dict[str, Any] = {
+    "participants": [
+        {
+            "ref": "p1",
+            "name": "Retno Marsudi",
+            "title": "Foreign Minister",
+            "state": "Indonesia",
+            "kind": "person",
+            "mentions": ["Retno Marsudi"],
+        },
+        {
+            "ref": "p2",
+            "name": "Bui Thanh Son",
+            "title": "Foreign Minister",
+            "state": "Vietnam",
+            "kind": "person",
+            "mentions": ["Bui Thanh Son"],
+        },
+    ],
+    "meetings": [{"participants": ["p1", "p2"], "quotes": [MEETING_QUOTE]}],
+    "status_claims": [
+        {
+            "subject": "Indonesia",
+            "organisation": "ASEAN",
+            "status": "chair",
+            "status_text": "ASEAN chairmanship",
+            "stance": "holds",
+            "quotes": [CLAIM_QUOTE],
+        }
+    ],
+}
+
+
+def _ungrounded() -> dict[str, Any]:
+    """GOOD with the status claim's quote replaced by words the article does not have."""
+    answer = copy.deepcopy(GOOD)
+    answer["status_claims"][0]["quotes"] = [BAD_QUOTE]
+    return answer
+
+
+async def _ask(script: list[Any], **overrides: Any) -> tuple[DraftAnswer, ScriptedTransport]:
+    settings = scripted_settings(**overrides)
+    scripted = ScriptedTransport(script)
+    async with ModelClient(settings, build_transport(settings, inner=scripted)) as client:
+        answer = await client.ask(MESSAGES, Aligner(ARTICLE))
+    return answer, scripted
+
+
+def _tool_messages(body: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in body["messages"] if m["role"] == "tool"]
+
+
+class _Canned(httpx2.AsyncBaseTransport):
+    """A server that always sends the same completion body."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.calls += 1
+        await request.aread()
+        return httpx2.Response(200, json=self.body)
+
+
+# --------------------------------------------------------------------------- answers
+
+
+async def test_valid_first_answer_takes_one_attempt() -> None:
+    """A grounded first answer is returned as it is, with one attempt and its usage."""
+    answer, scripted = await _ask([GOOD])
+    assert answer.attempts == 1
+    assert answer.usage == Usage(prompt_tokens=1000, completion_tokens=200, total_tokens=1200)
+    assert answer.warnings == []
+    assert [m.quotes for m in answer.draft.meetings] == [[MEETING_QUOTE]]
+    assert [c.quotes for c in answer.draft.status_claims] == [[CLAIM_QUOTE]]
+    assert len(scripted.bodies) == 1
+
+
+async def test_request_carries_model_messages_and_tool() -> None:
+    """The request names the settings' model, sends our messages and asks for the draft tool."""
+    _, scripted = await _ask([GOOD], model="some-local-model", temperature=0.0)
+    (body,) = scripted.bodies
+    assert body["model"] == "some-local-model"
+    assert body["messages"] == MESSAGES
+    assert [t["function"]["name"] for t in body["tools"]] == ["DraftExtraction"]
+    assert body["temperature"] == 0.0
+
+
+async def test_ungrounded_quote_is_reasked_naming_it() -> None:
+    """A quote not in the article is sent back in a tool message; the fixed answer is kept."""
+    answer, scripted = await _ask([_ungrounded(), GOOD])
+    assert answer.attempts == 2
+    assert answer.warnings == []
+    assert [c.quotes for c in answer.draft.status_claims] == [[CLAIM_QUOTE]]
+    first, second = scripted.bodies
+    assert _tool_messages(first) == []
+    (feedback,) = _tool_messages(second)
+    assert BAD_QUOTE in feedback
+    assert "not in the article" in feedback
+    assert second["messages"][: len(MESSAGES)] == MESSAGES
+
+
+async def test_usage_is_summed_over_reasks() -> None:
+    """Every attempt's tokens count, not only the last one's."""
+    answer, _ = await _ask([_ungrounded(), GOOD])
+    assert answer.usage == Usage(prompt_tokens=2000, completion_tokens=400, total_tokens=2400)
+
+
+async def test_spent_reask_budget_returns_a_warning_not_an_error() -> None:
+    """When every answer is ungrounded, ``ask`` stops after ``reasks`` re-asks and warns."""
+    answer, scripted = await _ask([_ungrounded(), _ungrounded()], reasks=1)
+    assert len(scripted.bodies) == 2
+    assert answer.attempts == 2
+    assert answer.usage.total_tokens == 2400
+    assert len(answer.warnings) == 1
+    warning = answer.warnings[0]
+    assert "failed validation after 2 attempts" in warning
+    assert BAD_QUOTE in warning
+    assert "<failed_attempts>" not in warning
+    # The well-formed records are kept; the pipeline drops what is not grounded.
+    assert len(answer.draft.meetings) == 1
+
+
+async def test_zero_reasks_means_one_attempt() -> None:
+    """``reasks=0`` asks once and salvages at once."""
+    answer, scripted = await _ask([_ungrounded()], reasks=0)
+    assert len(scripted.bodies) == 1
+    assert answer.attempts == 1
+    assert answer.warnings
+
+
+async def test_pipeline_drops_the_record_left_ungrounded(tmp_path: Path) -> None:
+    """After a spent budget the final Extraction holds no record with the bad quote, and says so."""
+    article = tmp_path / "asean.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    script: list[dict[str, Any] | str | Fault] = [_ungrounded()] * 3
+    result, scripted = await run_scripted(article, script, scripted_settings(reasks=2))
+    assert len(scripted.bodies) == 3
+    assert result.run.attempts == 3
+    assert result.run.usage.total_tokens == 3600
+    quotes = [e.quote for c in result.status_claims for e in c.evidence]
+    quotes += [e.quote for m in result.meetings for e in m.evidence]
+    assert BAD_QUOTE not in quotes
+    assert result.status_claims == []
+    assert [e.quote for m in result.meetings for e in m.evidence] == [MEETING_QUOTE]
+    dropped = [w for w in result.warnings if "dropped" in w and BAD_QUOTE in w]
+    assert dropped, result.warnings
+    assert result.grounding.records_dropped >= 1
+
+
+async def test_malformed_json_arguments_are_reasked() -> None:
+    """Arguments that are not JSON are sent back as an error, and the next answer is used."""
+    answer, scripted = await _ask(["{not json", GOOD])
+    assert answer.attempts == 2
+    assert answer.warnings == []
+    assert len(answer.draft.status_claims) == 1
+    (feedback,) = _tool_messages(scripted.bodies[1])
+    assert "json" in feedback.lower()
+
+
+async def test_unknown_ref_is_reasked() -> None:
+    """A meeting pointing at a participant that is not listed is re-asked like a bad quote."""
+    broken = copy.deepcopy(GOOD)
+    broken["meetings"][0]["participants"] = ["p1", "p9"]
+    answer, scripted = await _ask([broken, GOOD])
+    assert answer.attempts == 2
+    (feedback,) = _tool_messages(scripted.bodies[1])
+    assert "'p9'" in feedback
+
+
+# --------------------------------------------------------------------------- transport faults
+
+
+async def test_429_is_retried_below_the_reask_loop() -> None:
+    """A 429 with Retry-After: 0 is retried by the transport, not re-asked: same body, 1 attempt."""
+    answer, scripted = await _ask([Fault(429, {"Retry-After": "0"}), GOOD])
+    assert answer.attempts == 1
+    assert answer.warnings == []
+    assert len(answer.draft.status_claims) == 1
+    assert len(scripted.bodies) == 2
+    first, second = scripted.requests
+    assert first.content == second.content
+    assert _tool_messages(scripted.bodies[1]) == []
+
+
+async def test_429_during_a_reask_retries_the_reask() -> None:
+    """A 429 in the middle of a re-ask resends that re-ask; the conversation does not restart."""
+    answer, scripted = await _ask([_ungrounded(), Fault(429, {"Retry-After": "0"}), GOOD])
+    assert answer.attempts == 2
+    assert answer.usage.total_tokens == 2400
+    _, throttled, retried = scripted.requests
+    assert throttled.content == retried.content
+    assert BAD_QUOTE in _tool_messages(scripted.bodies[2])[0]
+
+
+async def test_persistent_500_raises_transport_error() -> None:
+    """A server failing every try exhausts the transport budget and raises TransportError."""
+    with pytest.raises(TransportError, match="HTTP 500"):
+        await _ask([Fault(500)] * 3, transport_retries=2)
+
+
+async def test_persistent_500_uses_exactly_the_transport_budget() -> None:
+    """``transport_retries`` extra tries are made, and no re-ask follows a server error."""
+    settings = scripted_settings(transport_retries=2)
+    scripted = ScriptedTransport([Fault(500)] * 3)
+    async with ModelClient(settings, build_transport(settings, inner=scripted)) as client:
+        with pytest.raises(TransportError):
+            await client.ask(MESSAGES, Aligner(ARTICLE))
+    assert len(scripted.bodies) == 3
+    assert not scripted.script
+
+
+async def test_401_raises_configuration_error_without_retrying() -> None:
+    """A refused key is a configuration problem, reported at once, not retried."""
+    settings = scripted_settings()
+    scripted = ScriptedTransport([Fault(401), GOOD])
+    async with ModelClient(settings, build_transport(settings, inner=scripted)) as client:
+        with pytest.raises(ConfigurationError, match="401"):
+            await client.ask(MESSAGES, Aligner(ARTICLE))
+    assert len(scripted.bodies) == 1
+
+
+async def test_replay_miss_surfaces_unwrapped(tmp_path: Path) -> None:
+    """A request no fixture answers raises ReplayMissError itself, not the SDK's wrapper."""
+    settings = Settings(mode="replay", cassette_dir=tmp_path, cache=False, model="gpt-4o-mini")
+    async with ModelClient(settings) as client:
+        with pytest.raises(ReplayMissError) as caught:
+            await client.ask(MESSAGES, Aligner(ARTICLE))
+    assert type(caught.value) is ReplayMissError
+    message = str(caught.value)
+    assert "'gpt-4o-mini'" in message
+    assert "JAKARTA, March 3" in message
+
+
+async def test_cut_off_answer_raises_response_error() -> None:
+    """An answer stopped at the token limit is a ResponseError saying so."""
+    canned = _Canned(completion_body(GOOD, finish_reason="length"))
+    settings = scripted_settings()
+    async with ModelClient(settings, build_transport(settings, inner=canned)) as client:
+        with pytest.raises(ResponseError, match="finish_reason=length"):
+            await client.ask(MESSAGES, Aligner(ARTICLE))
+
+
+async def test_answer_without_a_tool_call_is_a_response_error_after_reasks() -> None:
+    """A reply that never fills the tool leaves nothing to salvage: a ResponseError, not a crash."""
+    body = completion_body(GOOD)
+    body["choices"][0]["message"] = {"role": "assistant", "content": "I cannot help with that."}
+    body["choices"][0]["finish_reason"] = "stop"
+    canned = _Canned(body)
+    settings = scripted_settings(reasks=1)
+    async with ModelClient(settings, build_transport(settings, inner=canned)) as client:
+        with pytest.raises(ResponseError, match="no usable answer after 2 attempts"):
+            await client.ask(MESSAGES, Aligner(ARTICLE))
+    assert canned.calls == 2
+
+
+async def test_sdk_retries_are_off() -> None:
+    """The SDK's own retries are off, so tenacity's budget is the only one."""
+    async with ModelClient(scripted_settings(), ScriptedTransport([])) as client:
+        assert client._openai.max_retries == 0

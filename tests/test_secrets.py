@@ -1,0 +1,214 @@
+"""Secrets never reach cassettes, caches, logs or outputs, through the real HTTP path."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from typer.testing import CliRunner
+
+from extractor import Extraction, Settings, extract
+from extractor.cli import app
+from extractor.testing import FAKE_KEY, completion_body
+
+from .conftest import ROOT
+
+ARTICLE = (
+    "JAKARTA, March 3 (APP) - Indonesian Foreign Minister Retno Marsudi met Vietnamese "
+    "Foreign Minister Bui Thanh Son at the ASEAN Secretariat on Friday. "
+    "The two ministers agreed to hold regular consultations ahead of the ASEAN summit."
+)
+MEETING_QUOTE = (
+    "Retno Marsudi met Vietnamese Foreign Minister Bui Thanh Son at the ASEAN Secretariat on Friday"
+)
+ANSWER: dict[str, Any] = {
+    "participants": [
+        {
+            "ref": "p1",
+            "name": "Retno Marsudi",
+            "title": "Foreign Minister",
+            "state": "Indonesia",
+            "kind": "person",
+            "mentions": ["Retno Marsudi"],
+        },
+        {
+            "ref": "p2",
+            "name": "Bui Thanh Son",
+            "title": "Foreign Minister",
+            "state": "Vietnam",
+            "kind": "person",
+            "mentions": ["Bui Thanh Son"],
+        },
+    ],
+    "meetings": [
+        {
+            "participants": ["p1", "p2"],
+            "outcomes": ["agreed to hold regular consultations"],
+            "quotes": [MEETING_QUOTE],
+        }
+    ],
+    "status_claims": [],
+}
+# A committed key would look like this: "sk-" then a long run of key characters.
+KEY_LIKE = re.compile(rb"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}")
+
+
+@dataclass
+class StubServer:
+    """A chat-completions endpoint on loopback that answers ANSWER and remembers headers."""
+
+    url: str
+    authorizations: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def stub_server() -> Iterator[StubServer]:
+    """An OpenAI-compatible stub on 127.0.0.1; it echoes nothing of what it is sent."""
+    body = json.dumps(completion_body(ANSWER, model="stub-model-2025")).encode()
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append(self.headers.get("Authorization", ""))
+            if not self.path.endswith("/chat/completions"):
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Set-Cookie", "session=stub-cookie")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield StubServer(f"http://127.0.0.1:{server.server_address[1]}/v1", seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _leaks(data: bytes) -> list[str]:
+    """What in ``data`` looks like a secret: the test key, an Authorization header, a key."""
+    found = []
+    if FAKE_KEY.encode() in data:
+        found.append("the API key")
+    if b"authorization" in data.lower():
+        found.append("'authorization'")
+    found += [m.decode() for m in KEY_LIKE.findall(data)]
+    return found
+
+
+def _leaky_files(directory: Path) -> dict[str, list[str]]:
+    return {
+        str(path.relative_to(directory)): leaks
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and (leaks := _leaks(path.read_bytes()))
+    }
+
+
+def _cassettes(directory: Path) -> list[Path]:
+    return sorted(directory.rglob("*.json"))
+
+
+def test_leak_check_finds_what_it_looks_for(tmp_path: Path) -> None:
+    """The scan itself works: a planted key and header are found, plain text is not."""
+    (tmp_path / "clean.json").write_text('{"note": "Minsk-based envoys met"}', encoding="utf-8")
+    (tmp_path / "key.json").write_text(json.dumps({"k": FAKE_KEY}), encoding="utf-8")
+    (tmp_path / "header.json").write_text('{"Authorization": "x"}', encoding="utf-8")
+    (tmp_path / "other.txt").write_text("token sk-proj-abcdefghijklmnop1234", encoding="utf-8")
+    assert set(_leaky_files(tmp_path)) == {"key.json", "header.json", "other.txt"}
+
+
+def test_library_record_writes_no_secret(
+    tmp_path: Path, stub_server: StubServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Recording through real HTTP sends the key to the server and writes it nowhere."""
+    caplog.set_level(logging.DEBUG)
+    record_dir = tmp_path / "cassettes"
+    settings = Settings(
+        api_key=SecretStr(FAKE_KEY),
+        base_url=stub_server.url,
+        mode="record",
+        cassette_dir=record_dir,
+        cache_path=tmp_path / "cache" / "responses.sqlite",
+    )
+    result = extract(ARTICLE, settings=settings, source="asean.txt")
+
+    assert isinstance(result, Extraction)
+    assert [e.quote for m in result.meetings for e in m.evidence] == [MEETING_QUOTE]
+    # The key really travelled, so its absence below means something.
+    assert stub_server.authorizations == [f"Bearer {FAKE_KEY}"]
+    (cassette,) = _cassettes(record_dir)
+    provenance = json.loads(cassette.read_text(encoding="utf-8"))["provenance"]
+    assert provenance == {**provenance, "source": "recorded", "model": "stub-model-2025"}
+    assert (tmp_path / "cache" / "responses.sqlite").is_file()
+    assert _leaky_files(tmp_path) == {}
+    assert "stub-cookie" not in cassette.read_text(encoding="utf-8")
+    assert _leaks(result.model_dump_json().encode()) == []
+    assert "/chat/completions" in caplog.text  # the logs did see the exchange
+    assert _leaks(caplog.text.encode()) == []
+
+
+def test_cli_record_writes_and_prints_no_secret(
+    tmp_path: Path,
+    stub_server: StubServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``extractor extract --record -v`` keeps the key out of files, stdout, stderr and logs."""
+    caplog.set_level(logging.DEBUG)
+    article = tmp_path / "asean.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    record_dir = tmp_path / "recorded"
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    result = CliRunner().invoke(
+        app,
+        [
+            "extract",
+            str(article),
+            "--record",
+            str(record_dir),
+            "--base-url",
+            stub_server.url,
+            "--cache-path",
+            str(tmp_path / "responses.sqlite"),
+            "-v",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["kind"] == "extraction"
+    assert len(data["meetings"]) == 1
+    assert stub_server.authorizations == [f"Bearer {FAKE_KEY}"]
+    assert len(_cassettes(record_dir)) == 1
+    assert _leaky_files(tmp_path) == {}
+    assert _leaks(result.stdout.encode()) == []
+    assert _leaks(result.stderr.encode()) == []
+    assert "/chat/completions" in caplog.text  # the logs did see the exchange
+    assert _leaks(caplog.text.encode()) == []
+
+
+def test_committed_fixtures_hold_no_secret() -> None:
+    """No file under fixtures/ holds a key or an Authorization header, whoever recorded it."""
+    fixtures = ROOT / "fixtures"
+    files = [p for p in fixtures.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".json" and "cassettes" in p.parts for p in files)
+    leaky = {str(p.relative_to(fixtures)): _leaks(p.read_bytes()) for p in files}
+    assert {name: leaks for name, leaks in leaky.items() if leaks} == {}
