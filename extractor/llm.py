@@ -77,7 +77,7 @@ def build_transport(
     if settings.mode == "replay":
         assert settings.cassette_dir is not None
         return CassetteTransport(CassetteStore(settings.cassette_dir), "replay", base_url=base_url)
-    limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm)
+    limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm, max_pause=settings.max_backoff)
     stack: httpx2.AsyncBaseTransport = RetryingTransport(
         RateLimitedTransport(inner or httpx2.AsyncHTTPTransport(), limiter),
         retries=settings.transport_retries,

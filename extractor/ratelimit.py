@@ -54,8 +54,10 @@ class RateLimiter:
         *,
         clock: Callable[[], float] = time.monotonic,
         safety: float = 0.98,
+        max_pause: float = 60.0,
     ) -> None:
         self.safety = safety
+        self.max_pause = max_pause
         self.clock = clock
         self.target_rpm = rpm
         self.learned = rpm is None  # follow the provider's headers when not told
@@ -111,13 +113,14 @@ class RateLimiter:
             self.throttled += 1
             self.slowdown = min(self.slowdown * 1.25, 8.0)
             pause = retry_after_seconds(headers)
-            self._paused_until = max(self._paused_until, now + (pause if pause else 1.0))
+            pause = min(1.0 if pause is None else pause, self.max_pause)
+            self._paused_until = max(self._paused_until, now + pause)
             return
         self.slowdown = max(1.0, self.slowdown * 0.99)
         if headers.get("x-ratelimit-remaining-requests") == "0":
             reset = parse_reset(headers.get("x-ratelimit-reset-requests"))
             if reset:
-                self._paused_until = max(self._paused_until, now + reset)
+                self._paused_until = max(self._paused_until, now + min(reset, self.max_pause))
 
 
 def estimate_tokens(body: bytes) -> int:

@@ -100,3 +100,14 @@ async def test_no_limits_means_no_waiting(clock: Clock) -> None:
     for _ in range(100):
         await limiter.acquire(10_000)
     assert clock.now == 0.0
+
+
+async def test_pause_is_capped_and_zero_means_zero(clock: Clock) -> None:
+    """Retry-After: 0 does not wait; an hour-long Retry-After waits only max_pause."""
+    limiter = RateLimiter(clock=clock, max_pause=2.0)
+    limiter.observe(httpx2.Response(429, headers={"retry-after": "0"}))
+    await limiter.acquire()
+    assert clock.now == 0.0
+    limiter.observe(httpx2.Response(429, headers={"retry-after": "3600"}))
+    await limiter.acquire()
+    assert clock.now == pytest.approx(2.0)
