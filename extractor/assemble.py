@@ -83,9 +83,9 @@ class _Grounder:
     warnings: list[str] = field(default_factory=list)
     stats: Grounding = field(default_factory=Grounding)
 
-    def evidence(self, quote: str, hint: int = 0) -> Evidence | None:
+    def evidence(self, quote: str, hint: int = 0, *, whole_word: bool = False) -> Evidence | None:
         self.stats.quotes_returned += 1
-        span = self.aligner.find(quote, start_hint=hint)
+        span = self.aligner.find(quote, start_hint=hint, whole_word=whole_word)
         if span is None:
             return None
         self.stats.quotes_grounded += 1
@@ -107,12 +107,12 @@ class _Grounder:
         name_words = {w.casefold() for w in (name or "").split()}
         if name_words & {w.casefold().strip(".,") for w in quote.split()}:
             self.stats.quotes_returned += 1
-            spans = self.aligner.find_all(quote)
+            spans = self.aligner.find_all(quote, whole_word=True) or self.aligner.find_all(quote)
             if not spans:
                 return []
             self.stats.quotes_grounded += 1
             return [Evidence(quote=self.text[s:e], start=s, end=e) for s, e in spans]
-        ev = self.evidence(quote, hint)
+        ev = self.evidence(quote, hint, whole_word=True)
         return [ev] if ev else []
 
     def all_or_nothing(self, quotes: Iterable[str], what: str) -> list[Evidence] | None:
@@ -187,8 +187,10 @@ def _participants(
     for indices in members.values():
         drafts = [grounded[i][0] for i in indices]
         mentions = _unique(ev for i in indices for ev in grounded[i][1])
-        name = max((d.name for d in drafts if d.name), key=len, default=None)
-        title = max((d.title for d in drafts if d.title), key=len, default=None)
+        named = max(drafts, key=lambda d: len(d.name or ""))
+        name = named.name
+        # The title given with the fullest name, not the longest description.
+        title = named.title or next((d.title for d in drafts if d.title), None)
         org_written = next((d.organisation for d in drafts if d.organisation), None)
         state_written = next((d.state for d in drafts if d.state), None)
         kind = drafts[0].kind

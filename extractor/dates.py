@@ -44,7 +44,11 @@ _RU_MONTHS = {
     "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6,
     "июл": 7, "август": 8, "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
 }  # fmt: skip
-_RU_MONTH = r"(?P<mon>январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]|октябр[ья]|ноябр[ья]|декабр[ья])"  # noqa: E501
+RU_MONTH_NAMES = (
+    r"(?:январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]"
+    r"|октябр[ья]|ноябр[ья]|декабр[ья])"
+)
+_RU_MONTH = rf"(?P<mon>{RU_MONTH_NAMES})"
 
 _ORD = r"(?:st|nd|rd|th)?"
 _RANGE_AFTER = re.compile(r"\s*(?:-|\u2013|\u2014|to|until|and)\s*\d")
@@ -59,6 +63,7 @@ _CN_DATE = re.compile(
     rf"(?:(?P<y>[0-9]{{4}}|[〇零一二三四五六七八九]{{4}})\s*年\s*)?"
     rf"(?P<m>{_CN_NUM})\s*月\s*(?P<d>{_CN_NUM})\s*[日号號]"
 )
+_CN_DAY = re.compile(rf"(?<![0-9月一二三四五六七八九十])(?P<d>{_CN_NUM})\s*[日号號]")
 _EN_MONTH_DAY = re.compile(
     rf"\b{_EN_MONTH}\.?\s+(?P<d>\d{{1,2}}){_ORD}\b(?:,?\s+(?P<y>\d{{4}})\b)?"
 )
@@ -186,6 +191,10 @@ def _explicit(text: str, anchor: date | None, planned: bool) -> date | _Absent |
         year = _cn_year(match["y"]) if match["y"] else None
         return _complete(year, _cn_int(match["m"]), _cn_int(match["d"]), anchor, planned)
 
+    match = _CN_DAY.search(text)
+    if match:  # "14日", as Xinhua dates events in the dateline's month
+        return _day_of_month(_cn_int(match["d"]), anchor, planned) if anchor else None
+
     match = _NUMERIC.search(text)
     if match:
         return _numeric(match)
@@ -213,6 +222,16 @@ def _first_day(text: str, match: re.Match[str]) -> int:
     """
     before = _RANGE_BEFORE.search(text, 0, match.start())
     return int(before["first"]) if before else int(match["d"])
+
+
+def ru_month(name: str) -> int | None:
+    """The month a Russian month name (genitive or nominative) stands for."""
+    return _month(name.lower(), _RU_MONTHS)
+
+
+def cn_number(text: str) -> int:
+    """Chinese numerals up to 99, or ASCII digits (for dates and datelines)."""
+    return _cn_int(text)
 
 
 def _month(name: str, russian: dict[str, int] | None) -> int | None:
@@ -262,6 +281,19 @@ def _make(year: int, month: int, day: int) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def _day_of_month(day: int, anchor: date, planned: bool) -> date | None:
+    """The nearest day with that number: on or before the anchor, or after it if planned."""
+    candidates = []
+    for shift in (-1, 0, 1):
+        month_index = anchor.year * 12 + anchor.month - 1 + shift
+        made = _make(month_index // 12, month_index % 12 + 1, day)
+        if made is not None:
+            candidates.append(made)
+    if planned:
+        return min((d for d in candidates if d >= anchor), default=None)
+    return max((d for d in candidates if d <= anchor), default=None)
 
 
 def _cn_int(text: str) -> int:

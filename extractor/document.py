@@ -8,13 +8,19 @@ It also reads the wire dateline, because "on Thursday" only means something
 once we know which day the report was filed.
 """
 
+# Russian and Chinese dateline patterns use Cyrillic letters on purpose.
+# ruff: noqa: RUF001, RUF003
+
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sys
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from ._exceptions import (
@@ -24,7 +30,7 @@ from ._exceptions import (
     InputNotFoundError,
     InputTooLargeError,
 )
-from .dates import EN_MONTH_NAMES, EN_MONTHS
+from .dates import EN_MONTH_NAMES, EN_MONTHS, RU_MONTH_NAMES, cn_number, ru_month
 from .webpage import extractor_name, looks_like_html, reduce_html
 
 __all__ = [
@@ -181,6 +187,9 @@ def _dateline_at(text: str, start: int) -> Dateline | None:
         pos = prefix.end()
     match = _DATELINE.match(text, pos)
     if match is None or not _valid(match):
+        other = _other_script_dateline(text, pos, start, prefix_date)
+        if other is not None:
+            return other
         if prefix is not None and prefix_date is not None:
             return Dateline(prefix_date, None, None, start, prefix.end() - _trailing(prefix[0]))
         return None
@@ -195,6 +204,60 @@ def _dateline_at(text: str, start: int) -> Dateline | None:
         date=when,
         place=_title(match["place"]),
         outlet=outlet.strip() if outlet else None,
+        start=start,
+        end=match.end(),
+    )
+
+
+# Russian wire style: "ПЕКИН, 15 марта. /ТАСС/." (an outlet is required).
+_RU_DATELINE = re.compile(
+    r"(?P<place>[А-ЯЁ][А-ЯЁа-яё]+(?:[ -][А-ЯЁ][А-ЯЁа-яё]+){0,2}),[ ]+(?P<day>\d{1,2})[ ]+"
+    rf"(?P<mon>{RU_MONTH_NAMES})(?:[ ]+(?P<year>\d{{4}})(?:[ ]+г(?:ода|\.))?)?\.?[ ]*"
+    r"(?:/[ ]*(?P<out1>[^/\n]{1,40}?)[ ]*/|\([ ]*(?P<out2>[^)\n]{1,40}?)[ ]*\))\.?"
+)
+# Chinese wire style: "新华社北京3月15日电" (agency, place, month, day, "dispatch").
+_CN_NUMBER = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
+_CN_DATELINE = re.compile(
+    r"(?P<out>新华社|中新社|人民日报|央视新闻)?(?P<place>[\u4e00-\u9fff]{2,6}?)"
+    rf"(?P<mon>{_CN_NUMBER})月(?P<day>{_CN_NUMBER})日电"
+)
+
+
+@cache
+def _names() -> dict[str, dict[str, str]]:
+    data = json.loads((resources.files("extractor") / "data" / "places.json").read_text("utf-8"))
+    return {
+        table: {k.casefold(): v for k, v in data[table].items()} for table in ("places", "outlets")
+    }
+
+
+def english(table: str, name: str) -> str:
+    """The English name of a place or outlet written in another script, or the name as is."""
+    return _names()[table].get(name.casefold(), name)
+
+
+def _other_script_dateline(
+    text: str, pos: int, start: int, prefix_date: date | None
+) -> Dateline | None:
+    """Russian and Chinese datelines, with place and outlet given in English where known."""
+    match = _RU_DATELINE.match(text, pos)
+    if match:
+        month, day = ru_month(match["mon"]), int(match["day"])
+        outlet = match["out1"] or match["out2"]
+    else:
+        match = _CN_DATELINE.match(text, pos)
+        if match is None:
+            return None
+        month, day = cn_number(match["mon"]), cn_number(match["day"])
+        outlet = match["out"]
+    when = prefix_date
+    year = match.groupdict().get("year")
+    if when is None and year and month:
+        when = _safe_date(int(year), month, day)
+    return Dateline(
+        date=when,
+        place=english("places", _title(match["place"])),
+        outlet=english("outlets", outlet.strip()) if outlet else None,
         start=start,
         end=match.end(),
     )

@@ -129,13 +129,18 @@ class Aligner:
         self._norm = "".join(parts)
         self._index = index
 
-    def find(self, quote: str, start_hint: int = 0) -> tuple[int, int] | None:
+    def find(
+        self, quote: str, start_hint: int = 0, *, whole_word: bool = False
+    ) -> tuple[int, int] | None:
         """``(start, end)`` in the original text of the passage the quote stands for.
 
         ``text[start:end]`` may differ from ``quote`` in the tolerated ways, so
         callers should store that slice, not the quote. ``start_hint`` prefers
         the first match at or after an original offset (a later mention of the
-        same words), falling back to the first match anywhere.
+        same words), falling back to the first match anywhere. ``whole_word``
+        prefers matches that do not start or end inside a word (a short mention
+        such as "Посол" should not land inside "посольством"), falling back to
+        any match.
         """
         whole, inner = _normalise_quote(quote)
         if not inner:
@@ -144,30 +149,29 @@ class Aligner:
         starts = [0]
         if start_hint > 0:
             starts.insert(0, bisect_left(self._index, start_hint))
-        for pos in starts:
-            for needle in needles:
-                found = self._search(needle, pos)
-                if found is not None:
-                    return found
+        for bounded in (True, False) if whole_word else (False,):
+            for pos in starts:
+                for needle in needles:
+                    found = self._search_at(needle, pos, bounded)
+                    if found is not None:
+                        return found[0]
         return None
 
-    def find_all(self, quote: str) -> list[tuple[int, int]]:
+    def find_all(self, quote: str, *, whole_word: bool = False) -> list[tuple[int, int]]:
         """Every non-overlapping place the quote stands for, in text order."""
         _, inner = _normalise_quote(quote)
         if not inner:
             return []
         spans: list[tuple[int, int]] = []
         pos = 0
-        while (found := self._search_at(inner, pos)) is not None:
+        while (found := self._search_at(inner, pos, whole_word)) is not None:
             spans.append(found[0])
             pos = found[1]
         return spans
 
-    def _search(self, needle: str, pos: int) -> tuple[int, int] | None:
-        found = self._search_at(needle, pos)
-        return found[0] if found else None
-
-    def _search_at(self, needle: str, pos: int) -> tuple[tuple[int, int], int] | None:
+    def _search_at(
+        self, needle: str, pos: int, bounded: bool = False
+    ) -> tuple[tuple[int, int], int] | None:
         """The next match at or after a normalised position, and where it ends there."""
         norm, index = self._norm, self._index
         while True:
@@ -176,8 +180,24 @@ class Aligner:
                 return None
             end = pos + len(needle)
             if self._on_boundaries(pos, end):
-                return (index[pos], index[end - 1] + 1), end
+                span = (index[pos], index[end - 1] + 1)
+                if not bounded or self._word_edges(*span):
+                    return span, end
             pos += 1
+
+    def _word_edges(self, start: int, end: int) -> bool:
+        """Whether an original span neither starts nor ends inside a word.
+
+        Scripts written without spaces (CJK) have no word edges to respect.
+        """
+        text = self.text
+
+        def inside(a: int, b: int) -> bool:
+            return text[a].isalnum() and text[b].isalnum() and not _unspaced(text[b])
+
+        if start > 0 and inside(start - 1, start):
+            return False
+        return not (end < len(text) and inside(end, end - 1))
 
     def _on_boundaries(self, start: int, end: int) -> bool:
         """Whether a match covers whole original characters.
@@ -194,6 +214,17 @@ class Aligner:
             if unicodedata.combining(norm[end]):
                 return False
         return True
+
+
+def _unspaced(ch: str) -> bool:
+    """Han, kana and other scripts written without spaces between words."""
+    code = ord(ch)
+    return (
+        0x2E80 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3FFFF
+        or 0xFF00 <= code <= 0xFFEF
+    )
 
 
 def align(quote: str, text: str) -> tuple[int, int] | None:

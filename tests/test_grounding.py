@@ -196,3 +196,18 @@ def test_seed_quotes() -> None:
     found = aligner.find("Myanmar's intention")
     assert found is not None
     assert text[found[0] : found[1]] == "Myanmar\u2019s intention"
+
+
+def test_whole_word_skips_matches_inside_words() -> None:
+    """A short mention prefers a whole word, in Latin or Cyrillic, and falls back if none."""
+    text = "Встреча с посольством. Посол подтвердил."
+    start, end = Aligner(text).find("Посол", whole_word=True)
+    assert text[start:end] == "Посол" and start == text.index("Посол ")
+    assert Aligner("the Ambassadorship").find("ambassador", whole_word=True) == (4, 14)
+
+
+def test_whole_word_does_not_apply_to_chinese() -> None:
+    """Chinese has no spaces between words, so a match inside a run of Han counts."""
+    text = "上海合作组织秘书长张明会见大使"
+    start, end = Aligner(text).find("张明", whole_word=True)
+    assert text[start:end] == "张明"
