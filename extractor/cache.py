@@ -100,6 +100,25 @@ class ResponseCache:
             self._db.close()
 
 
+def _worth_keeping(body: Any) -> bool:
+    """Whether an answer may be replayed forever: complete, with parseable tool arguments.
+
+    A cut-off or malformed answer is usually a fault of the moment; caching it
+    would turn a document that failed once into one that fails on every rerun.
+    """
+    if not isinstance(body, dict) or not body.get("choices"):
+        return False
+    choice = body["choices"][0]
+    if choice.get("finish_reason") not in ("stop", "tool_calls"):
+        return False
+    for call in (choice.get("message") or {}).get("tool_calls") or []:
+        try:
+            json.loads(call["function"]["arguments"])
+        except (KeyError, TypeError, ValueError):
+            return False
+    return True
+
+
 class CachingTransport(httpx2.AsyncBaseTransport):
     """Answers from the cache when it can, otherwise asks ``inner`` and stores a 200."""
 
@@ -125,7 +144,7 @@ class CachingTransport(httpx2.AsyncBaseTransport):
             parsed = json.loads(content)
         except ValueError:
             parsed = None
-        if isinstance(parsed, dict) and parsed.get("choices"):
+        if _worth_keeping(parsed):
             self.cache.put(key, normalised, 200, parsed)
         return decoded_response(response, content, request)
 

@@ -6,6 +6,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from extractor import ResponseError
 from extractor.cache import ResponseCache
 from extractor.testing import FAKE_KEY, run_scripted, scripted_settings
 
@@ -69,3 +72,15 @@ def test_miss_and_hit_are_counted(tmp_path: Path) -> None:
     cache.put("k", {}, 200, {"choices": []})
     assert cache.get("k") == {"response": {"status": 200, "headers": {}, "body": {"choices": []}}}
     assert (cache.hits, cache.misses) == (1, 1)
+
+
+async def test_cut_off_and_malformed_answers_are_not_cached(
+    tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """A truncated answer fails this run but is asked again on the next, which can succeed."""
+    good = seed_spec["answers"][-1]
+    settings = _settings(tmp_path, reasks=0)
+    with pytest.raises(ResponseError):
+        await run_scripted(seed_path, ['{"participants": [', good], settings)
+    result, transport = await run_scripted(seed_path, [good], settings)
+    assert len(transport.requests) == 1 and len(result.meetings) == 3
