@@ -5,14 +5,23 @@ the normalised request, which holds no header, so no key can reach the cache),
 in WAL mode so several processes can read and write it at once. It sits above
 the retries: only the final 200 answer to a request is stored, and a hit never
 touches the network or the rate limiter.
+
+The same file also keeps finished extractions, keyed by the document's text,
+the model, the prompt and every setting and line of code that shapes the
+result; a rerun of an unchanged corpus then skips even the SDK and instructor
+(``RunInfo.cached`` says so). Change the code or a setting and the results are
+recomputed, from the cached answers, at no cost in calls.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 import sqlite3
 import threading
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +36,7 @@ from .cassette import (
     request_key,
     response_from_exchange,
 )
+from .settings import Settings
 
 _SCHEMA = """
 create table if not exists responses (
@@ -36,8 +46,48 @@ create table if not exists responses (
     request text not null,
     status integer not null,
     body text not null
-)
+);
+create table if not exists results (
+    key text primary key,
+    created_at text not null,
+    extraction text not null
+);
 """
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the package's code and data: results cached by other code are not reused."""
+    digest = hashlib.sha256()
+    packages = ("extractor", "extractor.schemas", "extractor.prompts")
+    for package in [*map(resources.files, packages), resources.files("extractor") / "data"]:
+        for entry in sorted(package.iterdir(), key=lambda e: e.name):
+            if entry.is_file() and entry.name.endswith((".py", ".json", ".j2", ".txt", "VERSION")):
+                digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    return digest.hexdigest()
+
+
+def result_key(document_sha256: str, settings: Settings, prompt_version: str) -> str:
+    """What decides a document's extraction besides the model's answers."""
+    parts = [
+        document_sha256,
+        settings.model,
+        settings.base_url or "",
+        prompt_version,
+        repr(settings.temperature),
+        str(settings.reasks),
+        str(settings.chunk_chars),
+        str(settings.chunk_overlap),
+        code_fingerprint(),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def open_cache(settings: Settings) -> ResponseCache | None:
+    """The run's cache, or None when disabled or replaying fixtures."""
+    if not settings.cache or settings.mode == "replay":
+        return None
+    return ResponseCache(settings.cache_path or default_cache_path())
 
 
 def default_cache_path() -> Path:
@@ -57,7 +107,7 @@ class ResponseCache:
             )
             self._db.execute("pragma journal_mode=wal")
             self._db.execute("pragma synchronous=normal")
-            self._db.execute(_SCHEMA)
+            self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigurationError(f"cannot open the response cache {self.path}: {exc}") from exc
         self._lock = threading.Lock()
@@ -89,6 +139,21 @@ class ResponseCache:
                     status,
                     json.dumps(body, ensure_ascii=False),
                 ),
+            )
+
+    def get_result(self, key: str) -> str | None:
+        """A finished extraction (JSON) stored under a result key."""
+        with self._lock:
+            row = self._db.execute(
+                "select extraction from results where key = ?", (key,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_result(self, key: str, extraction_json: str) -> None:
+        created = dt.datetime.now(dt.UTC).isoformat()
+        with self._lock:
+            self._db.execute(
+                "insert or replace into results values (?, ?, ?)", (key, created, extraction_json)
             )
 
     def __len__(self) -> int:
@@ -149,5 +214,4 @@ class CachingTransport(httpx2.AsyncBaseTransport):
         return decoded_response(response, content, request)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
-        self.cache.close()
+        await self.inner.aclose()  # the cache is closed by whoever opened it

@@ -27,7 +27,7 @@ from ._exceptions import (
     ResponseError,
     TransportError,
 )
-from .cache import CachingTransport, ResponseCache, default_cache_path
+from .cache import CachingTransport, ResponseCache, open_cache
 from .cassette import CassetteStore, CassetteTransport
 from .grounding import Aligner
 from .ratelimit import RateLimitedTransport, RateLimiter
@@ -65,7 +65,9 @@ def _usage(raw: Any) -> Usage:
 
 
 def build_transport(
-    settings: Settings, inner: httpx2.AsyncBaseTransport | None = None
+    settings: Settings,
+    inner: httpx2.AsyncBaseTransport | None = None,
+    cache: ResponseCache | None = None,
 ) -> httpx2.AsyncBaseTransport:
     """The HTTP stack for the settings' mode; ``inner`` replaces the network (tests).
 
@@ -88,8 +90,7 @@ def build_transport(
         stack = CassetteTransport(
             CassetteStore(settings.cassette_dir), "record", base_url=base_url, inner=stack
         )
-    if settings.cache:
-        cache = ResponseCache(settings.cache_path or default_cache_path())
+    if cache is not None:
         stack = CachingTransport(cache, stack, base_url=base_url)
     return stack
 
@@ -97,9 +98,17 @@ def build_transport(
 class ModelClient:
     """An instructor client over our transport stack; one per run, shared by documents."""
 
-    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        *,
+        inner: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        """``transport`` replaces the whole HTTP stack; ``inner`` only the network (tests)."""
         self.settings = settings
-        self.transport = transport or build_transport(settings)
+        self.cache = open_cache(settings)
+        self.transport = transport or build_transport(settings, inner, cache=self.cache)
         self._http = httpx2.AsyncClient(transport=self.transport, timeout=settings.timeout)
         self._openai = openai.AsyncOpenAI(
             api_key=settings.key_for_client(),
@@ -123,6 +132,8 @@ class ModelClient:
 
     async def aclose(self) -> None:
         await self._openai.close()  # closes the HTTP client, and with it the transport stack
+        if self.cache is not None:
+            self.cache.close()
 
     async def ask(self, messages: list[dict[str, Any]], aligner: Aligner) -> DraftAnswer:
         """Ask for a draft; re-ask on ungrounded quotes; never raise for a spent budget."""

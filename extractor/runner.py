@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import replace
 
 from .assemble import assemble
+from .cache import result_key
 from .chunking import Chunk, split
 from .document import Document
 from .grounding import Aligner
@@ -38,6 +39,28 @@ async def extract_document(document: Document, client: ModelClient) -> Extractio
     """
     settings = client.settings
     prompt = load_prompt()
+    key = result_key(document.sha256, settings, prompt.version) if client.cache else None
+    if key and client.cache and (stored := client.cache.get_result(key)):
+        return _from_cache(stored, document)
+    result = await _extract(document, client, prompt)
+    if key and client.cache:
+        client.cache.put_result(key, result.model_dump_json())
+    return result
+
+
+def _from_cache(stored: str, document: Document) -> Extraction:
+    """A stored extraction, as found for this file now."""
+    result = Extraction.model_validate_json(stored)
+    return result.model_copy(
+        update={
+            "document": result.document.model_copy(update={"source": document.source}),
+            "run": result.run.model_copy(update={"cached": True}),
+        }
+    )
+
+
+async def _extract(document: Document, client: ModelClient, prompt: Prompt) -> Extraction:
+    settings = client.settings
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
     whole = Aligner(document.text)
     answers = await asyncio.gather(

@@ -27,7 +27,7 @@ import httpx2
 from .cassette import CassetteStore, CassetteTransport
 from .document import read_document
 from .grounding import Aligner
-from .llm import OPENAI_BASE_URL, ModelClient, build_transport
+from .llm import OPENAI_BASE_URL, ModelClient
 from .pipeline import extract_document
 from .schemas import Extraction
 from .settings import Settings
@@ -181,7 +181,7 @@ async def run_scripted(
     settings = settings or scripted_settings()
     scripted = ScriptedTransport(script)
     document = read_document(text_path, max_bytes=settings.max_input_bytes)
-    async with ModelClient(settings, build_transport(settings, inner=scripted)) as client:
+    async with ModelClient(settings, inner=scripted) as client:
         return await extract_document(document, client), scripted
 
 

@@ -150,6 +150,9 @@ class RunInfo(_Record):
     attempts: int = Field(description="Model calls made, the first answer and every re-ask.")
     usage: Usage
     chunks: int = Field(default=1, description="Parts the article was split into.")
+    cached: bool = Field(
+        default=False, description="True when the whole result came from the cache, no call made."
+    )
 
 
 class Extraction(_Record):

@@ -26,7 +26,19 @@ async def test_second_run_is_answered_from_the_cache(
     second, transport = await run_scripted(seed_path, [], _settings(tmp_path))
     assert transport.requests == []
     assert second.model_dump(exclude={"run"}) == first.model_dump(exclude={"run"})
-    assert second.run.attempts == 2  # the re-ask chain replays from the cache too
+    assert second.run.attempts == 2  # what the result cost when it was made
+    assert second.run.cached and not first.run.cached
+
+
+async def test_changed_code_recomputes_from_cached_answers(
+    tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the stored result no longer applies, the answers are replayed: no request either."""
+    first, _ = await run_scripted(seed_path, seed_spec["answers"], _settings(tmp_path))
+    monkeypatch.setattr("extractor.runner.result_key", lambda *a: "another-code-version")
+    second, transport = await run_scripted(seed_path, [], _settings(tmp_path))
+    assert transport.requests == [] and not second.run.cached
+    assert second.model_dump(exclude={"run"}) == first.model_dump(exclude={"run"})
 
 
 async def test_cache_can_be_disabled(
