@@ -39,12 +39,14 @@ async def extract_document(document: Document, client: ModelClient) -> Extractio
     """
     settings = client.settings
     prompt = load_prompt()
-    key = result_key(document.sha256, settings, prompt.version) if client.cache else None
-    if key and client.cache and (stored := client.cache.get_result(key)):
+    cache = client.cache
+    if cache is None:
+        return await _extract(document, client, prompt)
+    key = result_key(document.sha256, settings, prompt.version)
+    if (stored := cache.get_result(key)) is not None:
         return _from_cache(stored, document)
     result = await _extract(document, client, prompt)
-    if key and client.cache:
-        client.cache.put_result(key, result.model_dump_json())
+    cache.put_result(key, result.model_dump_json())
     return result
 
 
