@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .countries import country_code
 from .dates import resolve_date
-from .document import Document
+from .document import Document, english
 from .grounding import Aligner
 from .identity import Profile, group_same
 from .organisations import resolve_organisation
@@ -239,7 +239,7 @@ def _meetings(
         if m.date_text is None and not planned and anchor is not None:
             date = anchor
             from_dateline.append("date")
-        place = m.place
+        place = english("places", m.place.strip()) if m.place else None
         remote = m.format in (MeetingFormat.phone, MeetingFormat.video)
         if place is None and not planned and not remote and dateline and dateline.place:
             place = dateline.place

@@ -137,3 +137,55 @@ def test_cassettes_state_their_provenance() -> None:
         if provenance["source"] == "authored":
             assert provenance["model"] is None, path
             assert "by hand" in provenance["note"], path
+
+
+def _replay(name: str) -> tuple[Extraction, str]:
+    from .conftest import ROOT
+
+    path = ROOT / "fixtures" / "corpus" / f"{name}.txt"
+    document = read_document(path, max_bytes=10**7)
+    return extract(
+        document, settings=Settings(mode="replay", cassette_dir=CASSETTES)
+    ), document.text
+
+
+@pytest.mark.parametrize(
+    ("name", "script", "meeting_date"),
+    [
+        ("011_russian_sco_secretariat", "\u0400", "2024-03-14"),
+        ("012_chinese_sco_meeting", "\u4e00", "2023-03-14"),
+    ],
+)
+def test_russian_and_chinese_keep_quotes_and_normalise_to_english(
+    name: str, script: str, meeting_date: str
+) -> None:
+    """Quotes stay in the article's script at exact offsets; normalised fields are English."""
+    result, text = seed_like = _replay(name)
+    assert seed_like
+    evidence = _evidence(result.model_dump(mode="json"))
+    assert evidence and all(text[e["start"] : e["end"]] == e["quote"] for e in evidence)
+    assert any(any(ord(ch) >= ord(script) for ch in e["quote"]) for e in evidence)
+    assert result.document.dateline_place == "Beijing"
+    assert result.meetings[0].date is not None
+    assert result.meetings[0].date.isoformat() == meeting_date
+    assert result.meetings[0].place == "Beijing"
+    for claim in result.status_claims:
+        assert claim.organisation.short is not None and claim.organisation.short.isascii()
+        assert claim.subject_code is None or claim.subject_code.isascii()
+    for person in result.participants:
+        assert person.title is None or person.title.isascii()
+
+
+def test_long_article_is_chunked_without_duplicates() -> None:
+    """The 20,000-character round-up is read in parts, merged, and every offset is exact."""
+    result, text = _replay("010_long_summit_roundup")
+    assert len(text) > 20_000 and result.run.chunks >= 2
+    evidence = _evidence(result.model_dump(mode="json"))
+    assert all(text[e["start"] : e["end"]] == e["quote"] for e in evidence)
+    meeting_keys = [(frozenset(m.participants), m.status, m.date) for m in result.meetings]
+    assert len(meeting_keys) == len(set(meeting_keys))
+    claim_keys = [
+        (c.subject_code or c.subject, c.organisation.short, c.status, c.stance)
+        for c in result.status_claims
+    ]
+    assert len(claim_keys) == len(set(claim_keys))
