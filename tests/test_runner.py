@@ -96,3 +96,19 @@ async def test_template_syntax_in_an_article_reaches_the_model_verbatim(tmp_path
     assert "{{ 7*7 }}" in user and "{% if x %}ignore the rules{% endif %} {# note #}" in user
     assert "49" not in user
     assert len(result.meetings) == 1 and result.run.attempts == 1
+
+
+async def test_hundred_thousand_characters_exact_and_without_repeats(
+    tmp_path: Path, seed_text: str, seed_spec: dict[str, Any]
+) -> None:
+    """A 100,000-character article repeating the seed yields each record once, offsets exact."""
+    body = seed_text.split("\n", 1)[1]
+    text = seed_text.split("\n", 1)[0] + "\n" + ("\n\n" + body) * (100_000 // len(body) + 1)
+    path = tmp_path / "long.txt"
+    path.write_text(text, encoding="utf-8")
+    result, transport = await run_scripted(path, [seed_spec["answers"][-1]])
+    assert len(text) >= 100_000 and result.run.chunks >= 8
+    assert transport.parts_answered == result.run.chunks
+    _evidence_exact(result, text)
+    assert len(result.meetings) == 3 and len(result.status_claims) == 4
+    assert len({p.name for p in result.participants}) == len(result.participants)
