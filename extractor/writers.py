@@ -12,7 +12,7 @@ Format = Literal["json", "jsonl"]
 
 def jsonl_line(result: Result) -> str:
     """One compact line per document, so a long run can be followed, split and resumed."""
-    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False) + "\n"
+    return result.model_dump_json() + "\n"  # pydantic's own serialiser: UTF-8, one line
 
 
 def json_document(results: list[Result], *, single: bool) -> str:
