@@ -43,6 +43,10 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 # schema and name, so requests, and the fixtures keyed by them, are unchanged.
 _RESPONSE_MODEL = response_schema(DraftExtraction)
 
+# Keep every connection alive: httpx's default of 20 kept-alive connections
+# makes a run with more documents in flight open and close one per request.
+_POOL = httpx2.Limits(max_connections=512, max_keepalive_connections=512, keepalive_expiry=60)
+
 
 @dataclass
 class DraftAnswer:
@@ -81,7 +85,7 @@ def build_transport(
         return CassetteTransport(CassetteStore(settings.cassette_dir), "replay", base_url=base_url)
     limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm, max_pause=settings.max_backoff)
     stack: httpx2.AsyncBaseTransport = RetryingTransport(
-        RateLimitedTransport(inner or httpx2.AsyncHTTPTransport(), limiter),
+        RateLimitedTransport(inner or httpx2.AsyncHTTPTransport(limits=_POOL), limiter),
         retries=settings.transport_retries,
         max_backoff=settings.max_backoff,
     )
