@@ -112,3 +112,22 @@ async def test_hundred_thousand_characters_exact_and_without_repeats(
     _evidence_exact(result, text)
     assert len(result.meetings) == 3 and len(result.status_claims) == 4
     assert len({p.name for p in result.participants}) == len(result.participants)
+
+
+async def test_long_corpus_article_scores_the_same_chunked_and_whole() -> None:
+    """The 20,000-character round-up scores the same read whole and in parts (same answer)."""
+    import json
+
+    from .conftest import AUTHORED, ROOT
+
+    name = "010_long_summit_roundup"
+    spec = json.loads((AUTHORED / f"{name}.json").read_text("utf-8"))
+    gold = Gold.model_validate_json((GOLD / f"{name}.json").read_text("utf-8"))
+    path = ROOT / spec["document"]
+    final = spec["answers"][-1]
+    whole, _ = await run_scripted(path, [final], scripted_settings(chunk_chars=100_000))
+    parts, transport = await run_scripted(path, [final], scripted_settings(chunk_chars=8_000))
+    assert whole.run.chunks == 1 and parts.run.chunks == transport.parts_answered >= 3
+    a, b = score(whole, gold), score(parts, gold)
+    for kind in RECORD_TYPES:
+        assert a.records[kind].f1 == b.records[kind].f1, (kind, a.records, b.records)
