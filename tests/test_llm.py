@@ -301,3 +301,22 @@ async def test_sdk_retries_are_off() -> None:
     """The SDK's own retries are off, so tenacity's budget is the only one."""
     async with ModelClient(scripted_settings(), ScriptedTransport([])) as client:
         assert client._openai.max_retries == 0
+
+
+def test_models_with_async_validators_are_still_refused_every_time() -> None:
+    """Checking each model once (a speed-up) still refuses a model with async validators."""
+    from instructor.v2.validation import async_validators
+    from pydantic import BaseModel
+
+    import extractor.llm  # noqa: F401  (installs the speed-up)
+
+    class Flagged(BaseModel):
+        name: str
+
+        @async_validators.async_field_validator("name")
+        async def check(self, value: str) -> str:
+            return value
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="async"):
+            async_validators.reject_async_validators(Flagged)
