@@ -136,19 +136,34 @@ class ModelClient:
         *,
         inner: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
-        """``transport`` replaces the whole HTTP stack; ``inner`` only the network (tests)."""
+        """``transport`` replaces the whole HTTP stack; ``inner`` only the network (tests).
+
+        The SDK and instructor clients are built on the first call, so a run
+        answered wholly from the result cache never pays for them.
+        """
         self.settings = settings
         self.cache = open_cache(settings)
-        self.transport = transport or build_transport(settings, inner, cache=self.cache)
-        self._http = httpx2.AsyncClient(transport=self.transport, timeout=settings.timeout)
-        self._openai = openai.AsyncOpenAI(
-            api_key=settings.key_for_client(),
-            base_url=settings.base_url or OPENAI_BASE_URL,
-            max_retries=0,  # tenacity in RetryingTransport owns transport retries
-            timeout=settings.timeout,
-            http_client=self._http,
-        )
-        self._instructor = instructor.from_openai(self._openai, mode=instructor.Mode.TOOLS)
+        self._transport = transport
+        self._inner = inner
+        self._openai: openai.AsyncOpenAI | None = None
+        self._instructor_client: Any = None
+
+    @property
+    def _instructor(self) -> Any:
+        if self._instructor_client is None:
+            settings = self.settings
+            stack = self._transport or build_transport(settings, self._inner, cache=self.cache)
+            self._openai = openai.AsyncOpenAI(
+                api_key=settings.key_for_client(),
+                base_url=settings.base_url or OPENAI_BASE_URL,
+                max_retries=0,  # tenacity in RetryingTransport owns transport retries
+                timeout=settings.timeout,
+                http_client=httpx2.AsyncClient(transport=stack, timeout=settings.timeout),
+            )
+            self._instructor_client = instructor.from_openai(
+                self._openai, mode=instructor.Mode.TOOLS
+            )
+        return self._instructor_client
 
     async def __aenter__(self) -> ModelClient:
         return self
@@ -162,7 +177,8 @@ class ModelClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._openai.close()  # closes the HTTP client, and with it the transport stack
+        if self._openai is not None:
+            await self._openai.close()  # closes the HTTP client, and with it the transport
         if self.cache is not None:
             self.cache.close()
 

@@ -96,3 +96,17 @@ async def test_cut_off_and_malformed_answers_are_not_cached(
         await run_scripted(seed_path, ['{"participants": [', good], settings)
     result, transport = await run_scripted(seed_path, [good], settings)
     assert len(transport.requests) == 1 and len(result.meetings) == 3
+
+
+async def test_fully_cached_run_builds_no_model_client(
+    tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """When every result is cached, the SDK client is never even built."""
+    from extractor.document import read_document
+    from extractor.llm import ModelClient
+    from extractor.runner import extract_document
+
+    await run_scripted(seed_path, seed_spec["answers"], _settings(tmp_path))
+    async with ModelClient(_settings(tmp_path)) as client:
+        result = await extract_document(read_document(seed_path, max_bytes=10**6), client)
+        assert result.run.cached and client._openai is None

@@ -300,7 +300,8 @@ async def test_answer_without_a_tool_call_is_a_response_error_after_reasks() -> 
 async def test_sdk_retries_are_off() -> None:
     """The SDK's own retries are off, so tenacity's budget is the only one."""
     async with ModelClient(scripted_settings(), ScriptedTransport([])) as client:
-        assert client._openai.max_retries == 0
+        assert client._instructor is not None  # built on first use
+        assert client._openai is not None and client._openai.max_retries == 0
 
 
 def test_models_with_async_validators_are_still_refused_every_time() -> None:
