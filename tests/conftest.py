@@ -66,3 +66,25 @@ def seed_spec() -> dict[str, Any]:
     """The authored answers for the seed: first with a misquote, then corrected."""
     spec: dict[str, Any] = json.loads((AUTHORED / "000_8703ce6526d76945.json").read_text("utf-8"))
     return spec
+
+
+def ministers() -> list[dict[str, Any]]:
+    """Two participants as a model drafts them, for the short ASEAN articles of the tests."""
+    return [
+        {
+            "ref": "p1",
+            "name": "Retno Marsudi",
+            "title": "Foreign Minister",
+            "state": "Indonesia",
+            "kind": "person",
+            "mentions": ["Retno Marsudi"],
+        },
+        {
+            "ref": "p2",
+            "name": "Bui Thanh Son",
+            "title": "Foreign Minister",
+            "state": "Vietnam",
+            "kind": "person",
+            "mentions": ["Bui Thanh Son"],
+        },
+    ]

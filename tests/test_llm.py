@@ -27,6 +27,8 @@ from extractor.testing import (
     scripted_settings,
 )
 
+from .conftest import ministers
+
 ARTICLE = (
     "JAKARTA, March 3 (APP) - Indonesian Foreign Minister Retno Marsudi met Vietnamese "
     "Foreign Minister Bui Thanh Son in Jakarta on Friday. Indonesia holds the ASEAN "
@@ -41,24 +43,7 @@ MESSAGES = [
 ]
 
 GOOD: dict[str, Any] = {
-    "participants": [
-        {
-            "ref": "p1",
-            "name": "Retno Marsudi",
-            "title": "Foreign Minister",
-            "state": "Indonesia",
-            "kind": "person",
-            "mentions": ["Retno Marsudi"],
-        },
-        {
-            "ref": "p2",
-            "name": "Bui Thanh Son",
-            "title": "Foreign Minister",
-            "state": "Vietnam",
-            "kind": "person",
-            "mentions": ["Bui Thanh Son"],
-        },
-    ],
+    "participants": ministers(),
     "meetings": [{"participants": ["p1", "p2"], "quotes": [MEETING_QUOTE]}],
     "status_claims": [
         {

@@ -20,7 +20,7 @@ from extractor import Extraction, Settings, extract
 from extractor.cli import app
 from extractor.testing import FAKE_KEY, completion_body
 
-from .conftest import ROOT
+from .conftest import ROOT, ministers
 
 ARTICLE = (
     "JAKARTA, March 3 (APP) - Indonesian Foreign Minister Retno Marsudi met Vietnamese "
@@ -31,24 +31,7 @@ MEETING_QUOTE = (
     "Retno Marsudi met Vietnamese Foreign Minister Bui Thanh Son at the ASEAN Secretariat on Friday"
 )
 ANSWER: dict[str, Any] = {
-    "participants": [
-        {
-            "ref": "p1",
-            "name": "Retno Marsudi",
-            "title": "Foreign Minister",
-            "state": "Indonesia",
-            "kind": "person",
-            "mentions": ["Retno Marsudi"],
-        },
-        {
-            "ref": "p2",
-            "name": "Bui Thanh Son",
-            "title": "Foreign Minister",
-            "state": "Vietnam",
-            "kind": "person",
-            "mentions": ["Bui Thanh Son"],
-        },
-    ],
+    "participants": ministers(),
     "meetings": [
         {
             "participants": ["p1", "p2"],
