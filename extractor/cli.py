@@ -32,7 +32,7 @@ from .llm import ModelClient
 from .prompting import load_prompt
 from .schemas import DraftExtraction, ErrorRecord, Extraction, Result
 from .settings import Settings
-from .writers import Format, json_document, jsonl_line
+from .writers import FORMATS, Format, csv_header, csv_rows, json_document, jsonl_line
 
 app = typer.Typer(
     help="Grounded, typed records of meetings and status claims from news articles.",
@@ -129,7 +129,12 @@ def extract(
     replay: ReplayOption = None,
     record: RecordOption = None,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="json (pretty) or jsonl (a line per document).")
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json (pretty), jsonl (a line per document) or csv (a row per record).",
+        ),
     ] = "json",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
@@ -149,8 +154,8 @@ def extract(
 ) -> None:
     """Extract meetings and status claims from articles, as JSON."""
     _configure_logging(verbose)
-    if output_format not in ("json", "jsonl"):
-        raise _fail(f"unknown format {output_format!r}: use json or jsonl", 2)
+    if output_format not in FORMATS:
+        raise _fail(f"unknown format {output_format!r}: use {', '.join(FORMATS)}", 2)
     if resume and (output is None or output_format != "jsonl"):
         raise _fail("--resume needs -f jsonl and -o FILE (the output it resumes)", 2)
     settings = _run_settings(
@@ -204,6 +209,8 @@ class _Job:
         out = open(self.output, mode, encoding="utf-8") if self.output else sys.stdout  # noqa: SIM115
         ordered: list[tuple[int, Result]] = []
         started = time.monotonic()
+        if self.fmt == "csv" and not (state and state.kept):
+            out.write(csv_header())
         try:
             with _progress(len(self.files), enabled=len(self.files) > 1) as advance:
                 async with ModelClient(self.settings) as client:
@@ -220,6 +227,9 @@ class _Job:
                             continue
                         if self.fmt == "jsonl":
                             out.write(jsonl_line(result))
+                            out.flush()
+                        elif self.fmt == "csv":
+                            out.write(csv_rows(result))
                             out.flush()
                         elif not (self.single and isinstance(result, ErrorRecord)):
                             ordered.append((index, result))

@@ -201,11 +201,11 @@ def test_replay_and_record_together_are_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_format_is_refused() -> None:
-    """A format other than json or jsonl is a usage error with one line."""
-    result = _invoke("extract", str(SEED), "--format", "csv", *REPLAY)
+    """A format other than json, jsonl or csv is a usage error with one line."""
+    result = _invoke("extract", str(SEED), "--format", "xml", *REPLAY)
     assert result.exit_code == 2
     assert _error_lines(result.stderr) == [
-        "extractor: error: unknown format 'csv': use json or jsonl"
+        "extractor: error: unknown format 'xml': use json, jsonl, csv"
     ]
 
 

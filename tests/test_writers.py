@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +84,35 @@ def test_json_document_keeps_non_ascii_as_is() -> None:
     text = json_document([_error(message=NON_ASCII)], single=True)
     assert NON_ASCII in text
     assert "\\u" not in text
+
+
+def test_csv_has_a_row_per_record_and_parses_back(seed_path: Path) -> None:
+    """The seed gives 3 meeting rows and 4 claim rows, with offsets that slice the text."""
+    import csv
+    import io
+
+    from extractor import Settings, extract, read_document
+    from extractor.writers import CSV_COLUMNS, csv_header, csv_rows
+
+    from .conftest import CASSETTES
+
+    document = read_document(seed_path, max_bytes=10**6)
+    result = extract(document, settings=Settings(mode="replay", cassette_dir=CASSETTES))
+    rows = list(csv.DictReader(io.StringIO(csv_header() + csv_rows(result))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [r["record"] for r in rows].count("meeting") == 3
+    assert [r["record"] for r in rows].count("status_claim") == 4
+    for row in rows:
+        quotes = row["quotes"].split(" | ")
+        for quote, span in zip(quotes, row["offsets"].split(";"), strict=True):
+            start, end = map(int, span.split("-"))
+            assert document.text[start:end] == quote
+
+
+def test_csv_error_row() -> None:
+    """An error record is one row saying why."""
+    from extractor.schemas import ErrorRecord
+    from extractor.writers import csv_rows
+
+    row = csv_rows(ErrorRecord(source="a.txt", error_type="EmptyInputError", message="empty"))
+    assert row.startswith("a.txt,,error,") and row.rstrip().endswith("empty")
