@@ -10,6 +10,7 @@ nothing ungrounded can leave the pipeline even when the re-ask budget ran out.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -48,14 +49,52 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}-{digest[:12]}"
 
 
-def organisation(as_written: str | None) -> Organisation | None:
-    """Canonical short and full name where known, the words as written otherwise."""
+# "Organization of Turkic States (OTS)": a name the article abbreviates itself.
+_DEFINED_ACRONYM = re.compile(
+    r"\b((?:[A-Z][\w'\u2019-]*)(?:\s+(?:(?:of|for|and|the|on|in|de|du|des)\s+)*"
+    r"[A-Z][\w'\u2019-]*){1,8})\s+\(([A-Z][A-Z0-9]{1,9})\)"
+)
+
+
+def defined_acronyms(text: str) -> dict[str, str]:
+    """Acronyms the article defines, each with the full name it gives (first definition wins).
+
+    The full name is the run of words ending before the parenthesis whose capitals
+    spell the acronym ("the Secretary-General of the Organization of Turkic States
+    (OTS)" gives "Organization of Turkic States").
+    """
+    found: dict[str, str] = {}
+    for match in _DEFINED_ACRONYM.finditer(text):
+        words, acronym = match.group(1).split(), match.group(2)
+        capitals = 0
+        for start in range(len(words) - 1, -1, -1):
+            capitals += words[start][0].isupper()
+            if capitals == len(acronym):
+                initials = "".join(w[0] for w in words[start:] if w[0].isupper())
+                if initials == acronym:
+                    found.setdefault(acronym, " ".join(words[start:]))
+                break
+    return found
+
+
+def organisation(
+    as_written: str | None, local: dict[str, str] | None = None
+) -> Organisation | None:
+    """Canonical short and full name where known, the words as written otherwise.
+
+    ``local`` holds the acronyms the article itself defines, so an organisation
+    missing from the data table is still named one way however the text refers to it.
+    """
     if not as_written or not as_written.strip():
         return None
     known = resolve_organisation(as_written)
-    if known is None:
-        return Organisation(short=None, full=as_written.strip(), as_written=as_written)
-    return Organisation(short=known.short, full=known.full, as_written=as_written)
+    if known is not None:
+        return Organisation(short=known.short, full=known.full, as_written=as_written)
+    written = " ".join(as_written.split()).removeprefix("the ").removeprefix("The ")
+    for acronym, full in (local or {}).items():
+        if written == acronym or written.casefold() == full.casefold():
+            return Organisation(short=acronym, full=full, as_written=as_written)
+    return Organisation(short=None, full=as_written.strip(), as_written=as_written)
 
 
 def document_info(document: Document) -> DocumentInfo:
@@ -82,6 +121,7 @@ class _Grounder:
     aligner: Aligner
     warnings: list[str] = field(default_factory=list)
     stats: Grounding = field(default_factory=Grounding)
+    acronyms: dict[str, str] = field(default_factory=dict)
 
     def evidence(self, quote: str, hint: int = 0, *, whole_word: bool = False) -> Evidence | None:
         self.stats.quotes_returned += 1
@@ -167,7 +207,7 @@ def _participants(
 
     profiles = []
     for p, _ in grounded:
-        org = organisation(p.organisation)
+        org = organisation(p.organisation, g.acronyms)
         profiles.append(
             Profile(
                 name=p.name,
@@ -208,7 +248,7 @@ def _participants(
                 kind=kind,
                 name=name,
                 title=title,
-                organisation=organisation(org_written),
+                organisation=organisation(org_written, g.acronyms),
                 state=state,
                 state_as_written=state_written,
                 mentions=mentions,
@@ -315,7 +355,7 @@ def _claims(
         evidence = g.all_or_nothing(c.quotes, f"status claim {i + 1} ({c.subject})")
         if evidence is None:
             continue
-        org = organisation(c.organisation)
+        org = organisation(c.organisation, g.acronyms)
         if org is None:
             g.drop(f"dropped status claim {i + 1}: no organisation")
             continue
@@ -382,7 +422,12 @@ def assemble(
     warnings: Iterable[str] = (),
 ) -> Extraction:
     """Ground, normalise and merge a draft into the records users get."""
-    g = _Grounder(document.text, aligner or Aligner(document.text), list(warnings))
+    g = _Grounder(
+        document.text,
+        aligner or Aligner(document.text),
+        list(warnings),
+        acronyms=defined_acronyms(document.text),
+    )
     participants, ids = _participants(draft, g, document.sha256)
     meetings = _meetings(draft, g, ids, document)
     claims = _claims(draft, g, ids, document)

@@ -9,9 +9,10 @@ Matching rules (also in docs/annotation.md):
 - A meeting matches a gold meeting when its set of sides, mapped through the
   participant matching, equals the gold's. One-to-one.
 - A claim pairs with a gold claim when the subject agrees (ISO code when both
-  have one, else normalised name) and at least the organisation or the status
-  agrees; among candidates the one agreeing on most fields wins. A pair is a
-  record-level true positive only when organisation, status and stance all agree.
+  have one, else normalised name) and at least the organisation (by its short or
+  full name) or the status agrees; among candidates the one agreeing on most
+  fields wins. A pair is a record-level true positive only when organisation,
+  status and stance all agree.
 - Field scores count a pair as correct only when that field agrees; precision
   is over predicted records, recall over gold records, so a missing or spurious
   record costs every field.
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .schemas import Extraction, Gold, GoldParticipant, Participant, StatusClaim
+from .schemas import Extraction, Gold, GoldParticipant, Organisation, Participant, StatusClaim
 from .schemas.gold import GoldStatusClaim
 
 RECORD_TYPES = ("meetings", "participants", "status_claims")
@@ -134,12 +135,11 @@ def _same(a: str | None, b: str | None) -> bool:
 
 
 def _participant_agreement(p: Participant, g: GoldParticipant) -> int:
-    org = (p.organisation.short or p.organisation.full) if p.organisation else None
     if p.name or g.name:
         if not _names_match(p.name, g.name):
             return 0
         return 2 + (normalise_name(p.name) == normalise_name(g.name))
-    same_side = _same(org, g.organisation) and _same(p.state, g.state)
+    same_side = _same_organisation(p.organisation, g.organisation) and _same(p.state, g.state)
     same_title = normalise_name(p.title) == normalise_name(g.title)
     return 1 if same_side and same_title else 0
 
@@ -165,10 +165,16 @@ def _assign(
     return pairs
 
 
+def _same_organisation(org: Organisation | None, gold: str | None) -> bool:
+    """Gold names an organisation by its short name, or its full name when it has none."""
+    if org is None:
+        return gold is None
+    return _same(org.short, gold) or _same(org.full, gold)
+
+
 def _claim_fields(c: StatusClaim, g: GoldStatusClaim) -> dict[str, bool]:
-    org = c.organisation.short or c.organisation.full
     return {
-        "organisation": _same(org, g.organisation),
+        "organisation": _same_organisation(c.organisation, g.organisation),
         "status": c.status == g.status,
         "stance": c.stance == g.stance,
         "subject_country": c.subject_code == g.subject_code,

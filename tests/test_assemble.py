@@ -199,3 +199,22 @@ def test_same_claim_twice_fills_what_one_report_lacks() -> None:
     (claim,) = run(draft(status_claims=claims)).status_claims
     assert claim.claimant is not None
     assert len(claim.evidence) == 1  # the shorter quote lies inside the longer one
+
+
+def test_acronym_the_article_defines_names_the_organisation_one_way() -> None:
+    """'Organization of Turkic States (OTS)' makes 'OTS' and the full name one organisation."""
+    from extractor.assemble import defined_acronyms, organisation
+
+    text = "NEW YORK -- The Secretary-General of the Organization of Turkic States (OTS) spoke."
+    local = defined_acronyms(text)
+    assert local == {"OTS": "Organization of Turkic States"}
+    by_acronym, by_name = organisation("OTS", local), organisation("the OTS", local)
+    full = organisation("Organization of Turkic States", local)
+    assert by_acronym is not None and full is not None
+    assert (by_acronym.short, by_acronym.full) == (full.short, full.full) == (
+        "OTS",
+        "Organization of Turkic States",
+    )
+    assert by_name is not None and by_name.short == "OTS"
+    other = organisation("Turkic Council", local)
+    assert other is not None and other.short is None  # not defined in the article
