@@ -24,6 +24,7 @@ from typing import Any, Literal
 import httpx2
 
 from ._exceptions import CassetteError, ReplayMissError
+from .prompting import last_user_text
 
 CassetteMode = Literal["record", "replay"]
 
@@ -62,16 +63,6 @@ def request_key(normalised: dict[str, Any]) -> str:
     """A stable hash of the normalised request."""
     canonical = json.dumps(normalised, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _last_user_message(body: Any) -> str:
-    if not isinstance(body, dict):
-        return ""
-    for message in reversed(body.get("messages") or []):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content")
-            return content if isinstance(content, str) else json.dumps(content)
-    return ""
 
 
 def _kept_headers(headers: httpx2.Headers) -> dict[str, str]:
@@ -248,7 +239,7 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
 def _miss_message(key: str, normalised: dict[str, Any], directory: Path) -> str:
     body = normalised.get("body")
     model = body.get("model") if isinstance(body, dict) else None
-    start = " ".join(_last_user_message(body).split())[:80]
+    start = " ".join(last_user_text(body).split())[:80]
     return (
         f"no recorded exchange {key[:KEY_CHARS]} in {directory} for model {model!r}, "
         f"last user message starting {start!r}; record it with --record {directory} "

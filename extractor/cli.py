@@ -82,15 +82,6 @@ def expand_paths(args: list[str]) -> list[str]:
     return found
 
 
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "settings"
-        raise ConfigurationError(f"invalid setting {where}: {first['msg']}") from None
-
-
 # Options shared by the commands that run the model.
 ModelOption = Annotated[str | None, typer.Option(help="Model name [env EXTRACTOR_MODEL].")]
 BaseUrlOption = Annotated[
@@ -110,10 +101,18 @@ def _run_settings(replay: Path | None, record: Path | None, **overrides: Any) ->
     """Settings for a command that runs the model, or a one-line exit saying why not."""
     if replay and record:
         raise _fail("--replay and --record exclude each other", 2)
-    mode = "replay" if replay else "record" if record else None
+    overrides.update(
+        mode="replay" if replay else "record" if record else None, cassette_dir=replay or record
+    )
     try:
-        settings = _settings(mode=mode, cassette_dir=replay or record, **overrides)
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
         settings.ensure_runnable()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "settings"
+        raise _fail(
+            f"invalid setting {where}: {first['msg']}", ConfigurationError.exit_code
+        ) from None
     except ExtractorError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     return settings

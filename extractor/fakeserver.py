@@ -51,6 +51,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import prompting
 from .cassette import CassetteStore, normalised_request, request_key
 from .testing import completion_body
 
@@ -131,26 +132,10 @@ class FakeServerConfig:
 # --------------------------------------------------------------------------- answers
 
 
-def _last_user_text(body: dict[str, Any]) -> str:
-    for message in reversed(body.get("messages") or []):
-        if isinstance(message, dict) and message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):  # content parts
-                return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return ""
-
-
 def article_of(body: dict[str, Any]) -> str:
-    """The article in the last user message: the text between the ``<article>`` lines."""
-    user = _last_user_text(body)
-    start = user.find("<article>\n")
-    if start < 0:
-        return user
-    start += len("<article>\n")
-    end = user.rfind("\n</article>")
-    return user[start:end] if end >= start else user[start:]
+    """The article of a request, or its whole last user message when it has no fence."""
+    article = prompting.article_of(body)
+    return article if article is not None else prompting.last_user_text(body)
 
 
 def _tool_name(body: dict[str, Any]) -> str:

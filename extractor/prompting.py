@@ -59,6 +59,32 @@ class Prompt:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
 
+def last_user_text(body: Any) -> str:
+    """The text of the last user message of a chat request body ("" if there is none)."""
+    if not isinstance(body, dict):
+        return ""
+    for message in reversed(body.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):  # content parts
+                return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+def article_of(body: Any) -> str | None:
+    """The article a request carries: the text inside the user message's fence, if any."""
+    user = last_user_text(body)
+    start = user.find(_OPEN)
+    end = user.rfind(_CLOSE)
+    if start < 0 or end < start + len(_OPEN):
+        return None
+    return user[start + len(_OPEN) : end]
+
+
+_OPEN, _CLOSE = "<article>\n", "\n</article>"
+
+
 def _fence(text: str) -> str:
     # An article must not be able to close the <article> block and speak as us.
     return text.replace("</article>", "</ article>").replace("<article>", "< article>")

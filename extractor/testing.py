@@ -29,6 +29,7 @@ from .document import read_document
 from .grounding import Aligner
 from .llm import OPENAI_BASE_URL, ModelClient
 from .pipeline import extract_document
+from .prompting import article_of, last_user_text
 from .schemas import Extraction
 from .settings import Settings
 
@@ -89,7 +90,6 @@ def completion_body(
 
 
 _PART = re.compile(r"This is part (\d+) of (\d+) of a longer article")
-_ARTICLE = re.compile(r"<article>\n(.*)\n</article>", re.DOTALL)
 
 
 def project(answer: dict[str, Any], article: str) -> dict[str, Any]:
@@ -150,13 +150,13 @@ class ScriptedTransport(httpx2.AsyncBaseTransport):
         self.requests.append(request)
         body = json.loads(await request.aread())
         self.bodies.append(body)
-        users = [m["content"] for m in body["messages"] if m["role"] == "user"]
-        if users and _PART.search(users[0]) and (article := _ARTICLE.search(users[0])):
+        article = article_of(body)
+        if article is not None and _PART.search(last_user_text(body)):
             round_ = sum(m["role"] == "tool" for m in body["messages"])
             if round_ >= len(self.answers):
                 raise AssertionError(f"no scripted answer for re-ask round {round_}")
             self.parts_answered += 1
-            projected = project(self.answers[round_], article.group(1))
+            projected = project(self.answers[round_], article)
             return httpx2.Response(200, json=completion_body(projected))
         if not self.script:
             raise AssertionError(f"script exhausted after {len(self.requests) - 1} answers")
