@@ -21,8 +21,11 @@ import instructor
 import openai
 from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
 from instructor.v2.core import patch as instructor_patch
+from instructor.v2.core.client import AsyncInstructor
 from instructor.v2.core.function_calls import response_schema
+from instructor.v2.core.providers import Provider
 from instructor.v2.validation import async_validators
+from openai.types.chat import ChatCompletion
 
 from ._exceptions import (
     ConfigurationError,
@@ -33,6 +36,7 @@ from ._exceptions import (
 from .cache import CachingTransport, ResponseCache, open_cache
 from .cassette import CassetteStore, CassetteTransport
 from .grounding import Aligner
+from .network import NetworkTransport
 from .ratelimit import RateLimitedTransport, RateLimiter
 from .schemas import DraftExtraction, Usage
 from .schemas.draft import GROUNDING, parse_leniently
@@ -71,9 +75,31 @@ _check_each_model_once()
 # schema and name, so requests, and the fixtures keyed by them, are unchanged.
 _RESPONSE_MODEL = response_schema(DraftExtraction)
 
-# Keep every connection alive: httpx's default of 20 kept-alive connections
-# makes a run with more documents in flight open and close one per request.
-_POOL = httpx2.Limits(max_connections=512, max_keepalive_connections=512, keepalive_expiry=60)
+
+def _completions(client: openai.AsyncOpenAI) -> Any:
+    """Chat completions as instructor's ``create``: the SDK's request, minus its param walk.
+
+    ``chat.completions.create`` first runs every request through the SDK's
+    type-directed transform, which walks the whole tool schema (a third of the
+    client's CPU per document) only to rename aliased keys, of which our
+    requests have none: what we pass is already the wire body. Posting it with
+    the SDK's documented ``post`` keeps everything else the same: auth, the
+    HTTP client and its transport, ``ChatCompletion`` parsing and the SDK's
+    status errors. ``tests/test_llm.py`` checks that the transform would leave
+    our body unchanged, so an SDK upgrade that starts to rename cannot slip by.
+    """
+
+    async def create(**params: Any) -> ChatCompletion:
+        if params.get("stream"):
+            raise ConfigurationError("streaming is not supported")
+        return await client.post(
+            "/chat/completions",
+            body=params,
+            cast_to=ChatCompletion,
+            options={"security": {"bearer_auth": True}},
+        )
+
+    return create
 
 
 @dataclass
@@ -113,7 +139,7 @@ def build_transport(
         return CassetteTransport(CassetteStore(settings.cassette_dir), "replay", base_url=base_url)
     limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm, max_pause=settings.max_backoff)
     stack: httpx2.AsyncBaseTransport = RetryingTransport(
-        RateLimitedTransport(inner or httpx2.AsyncHTTPTransport(limits=_POOL), limiter),
+        RateLimitedTransport(inner or NetworkTransport(), limiter),
         retries=settings.transport_retries,
         max_backoff=settings.max_backoff,
     )
@@ -161,8 +187,14 @@ class ModelClient:
                 timeout=settings.timeout,
                 http_client=httpx2.AsyncClient(transport=stack, timeout=settings.timeout),
             )
-            self._instructor_client = instructor.from_openai(
-                self._openai, mode=instructor.Mode.TOOLS
+            mode = instructor.Mode.TOOLS
+            self._instructor_client = AsyncInstructor(
+                client=self._openai,
+                create=instructor_patch.patch_v2(
+                    func=_completions(self._openai), provider=Provider.OPENAI, mode=mode
+                ),
+                provider=Provider.OPENAI,
+                mode=mode,
             )
         return self._instructor_client
 

@@ -97,13 +97,15 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
             with attempt:
                 try:
                     response = await self.inner.handle_async_request(request)
+                    # Read the (small, unstreamed) body here, so a connection
+                    # dropped halfway through an answer is retried like any fault.
+                    await response.aread()
                 except _NETWORK_FAULTS as exc:
                     self.faults[type(exc).__name__] += 1
                     raise
                 if _is_retryable(response):
                     self.faults[str(response.status_code)] += 1
                     if attempt.retry_state.attempt_number < attempts:
-                        await response.aread()
                         await response.aclose()
                         raise _RetryableStatus(response)
                 return response

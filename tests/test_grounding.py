@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
-from extractor.grounding import Aligner, align
+from extractor.grounding import Aligner, _fold_each, _fold_text, align
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_8703ce6526d76945.txt"
 
@@ -211,3 +212,21 @@ def test_whole_word_does_not_apply_to_chinese() -> None:
     text = "上海合作组织秘书长张明会见大使"
     start, end = Aligner(text).find("张明", whole_word=True)
     assert text[start:end] == "张明"
+
+
+@pytest.mark.parametrize(
+    "alphabet",
+    [
+        "ab  \n\t\r\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb"
+        "\u2014\u2013-\u2010E\u0416\u044f\u4e2d\u3000.,\x0b",
+        "ab  \n\u00e9\ufb01\u0419\u200b\u00ad\u00b4\u3000E",  # folds to several characters or none
+    ],
+)
+def test_fast_fold_equals_the_character_loop(alphabet: str) -> None:
+    """The translate-and-regex fold gives the same text and offsets as the character loop."""
+    rnd = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 50)))
+        fast, fast_index = _fold_text(text)
+        slow, slow_index = _fold_each(text)
+        assert (fast, list(fast_index)) == (slow, list(slow_index)), repr(text)
