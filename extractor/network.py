@@ -20,6 +20,8 @@ error, so the retry layer above sees every fault in one vocabulary.
 
 from __future__ import annotations
 
+import ipaddress
+
 import aiohttp
 import httpx2
 from aiohttp.helpers import get_env_proxy_for_url
@@ -62,8 +64,24 @@ class NetworkTransport(AiohttpTransport):
 
 
 def env_proxy(url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-    """The proxy the environment names for ``url`` (and its credentials), if any."""
+    """The proxy the environment names for ``url`` (and its credentials), if any.
+
+    A server on this machine (a local model, the fake server) is always reached
+    directly, whatever ``NO_PROXY`` says.
+    """
+    target = URL(url)
+    if _is_loopback(target.host or ""):
+        return None, None
     try:
-        return get_env_proxy_for_url(URL(url))
+        return get_env_proxy_for_url(target)
     except LookupError:
         return None, None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

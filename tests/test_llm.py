@@ -20,6 +20,7 @@ from extractor.grounding import Aligner
 from extractor.llm import DraftAnswer, ModelClient, build_transport
 from extractor.schemas import Usage
 from extractor.testing import (
+    FAKE_KEY,
     Fault,
     ScriptedTransport,
     completion_body,
@@ -112,6 +113,21 @@ async def test_request_carries_model_messages_and_tool() -> None:
     assert body["messages"] == MESSAGES
     assert [t["function"]["name"] for t in body["tools"]] == ["DraftExtraction"]
     assert body["temperature"] == 0.0
+
+
+async def test_request_body_is_what_the_sdk_would_send() -> None:
+    """Posting past the SDK's param transform changes nothing: the transform keeps our body."""
+    from openai._utils._transform import async_maybe_transform
+    from openai.types.chat import completion_create_params
+
+    _, scripted = await _ask([_ungrounded(), GOOD])  # a re-ask adds tool-call messages
+    for body in scripted.bodies:
+        walked = await async_maybe_transform(
+            body, completion_create_params.CompletionCreateParamsNonStreaming
+        )
+        assert walked == body
+    assert scripted.requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+    assert scripted.requests[0].url.path.endswith("/chat/completions")
 
 
 async def test_ungrounded_quote_is_reasked_naming_it() -> None:

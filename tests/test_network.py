@@ -1,0 +1,83 @@
+"""Tests for extractor.network: aiohttp as the bottom of the HTTP stack."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx2
+import pytest
+
+from extractor.network import NetworkTransport, env_proxy
+from extractor.transport import RetryingTransport
+
+ANSWER = b'{"ok": true, "padding": "' + b"x" * 2000 + b'"}'
+
+
+def test_proxy_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTPS_PROXY is used for a remote server, with its credentials; NO_PROXY is respected."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    proxy, auth = env_proxy("https://api.openai.com/v1/chat/completions")
+    assert str(proxy) == "http://proxy.example:3128"
+    assert auth is not None and (auth.login, auth.password) == ("user", "secret")
+    assert env_proxy("https://internal.example/v1") == (None, None)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/v1", "http://localhost:1/v1"])
+def test_loopback_is_never_proxied(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """A local server is reached directly even when a proxy is set and NO_PROXY is empty."""
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert env_proxy(url) == (None, None)
+
+
+async def _server(replies: list[bytes]) -> AsyncIterator[str]:
+    """A loopback server that sends each connection the next canned reply, then hangs up."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(replies.pop(0))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}/v1/chat/completions"
+
+
+def _reply(body: bytes, *, claimed: int | None = None) -> bytes:
+    length = len(body) if claimed is None else claimed
+    head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n"
+    return head.encode() + b"connection: close\r\n\r\n" + body
+
+
+async def test_answer_arrives_as_an_httpx2_response() -> None:
+    """A request through aiohttp comes back as an httpx2 response with status, headers and body."""
+    async for url in _server([_reply(ANSWER)]):
+        async with httpx2.AsyncClient(transport=NetworkTransport()) as client:
+            response = await client.post(url, json={"q": 1})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["ok"] is True
+
+
+async def test_answer_cut_off_mid_body_is_retried() -> None:
+    """A connection that drops halfway through an answer is a network fault, tried again."""
+    cut = _reply(ANSWER, claimed=len(ANSWER))[: -len(ANSWER) // 2]
+    async for url in _server([cut, _reply(ANSWER)]):
+        transport = RetryingTransport(NetworkTransport(), retries=2, max_backoff=0.01)
+        async with httpx2.AsyncClient(transport=transport) as client:
+            response = await client.post(url, json={"q": 1})
+        assert response.json()["ok"] is True
+        assert sum(transport.faults.values()) == 1
+
+
+async def test_refused_connection_is_an_httpx2_network_error() -> None:
+    """Nothing listening is reported in httpx2's vocabulary, which the retry layer knows."""
+    async for url in _server([]):
+        dead = url
+    async with httpx2.AsyncClient(transport=NetworkTransport()) as client:
+        with pytest.raises(httpx2.TransportError):
+            await client.post(dead, json={"q": 1})
