@@ -125,6 +125,7 @@ class ResponseCache:
         return {"response": {"status": row[0], "headers": {}, "body": json.loads(row[1])}}
 
     def put(self, key: str, request: dict[str, Any], status: int, body: Any) -> None:
+        """Store an answer, with its request for reading (the tool schema named, not repeated)."""
         body_model = body.get("model") if isinstance(body, dict) else None
         created = dt.datetime.now(dt.UTC).isoformat()
         with self._lock:
@@ -134,7 +135,7 @@ class ResponseCache:
                     key,
                     body_model,
                     created,
-                    json.dumps(request, ensure_ascii=False),
+                    json.dumps(_readable(request), ensure_ascii=False),
                     status,
                     json.dumps(body, ensure_ascii=False),
                 ),
@@ -162,6 +163,22 @@ class ResponseCache:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _readable(request: dict[str, Any]) -> dict[str, Any]:
+    """The request as stored beside its answer: every tool's schema cut to its name.
+
+    The schema is most of a request's bytes and the same in every row; the key
+    (over the whole request) already tells schemas apart.
+    """
+    body = request.get("body")
+    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
+        return request
+    names = [
+        tool.get("function", {}).get("name") if isinstance(tool, dict) else None
+        for tool in body["tools"]
+    ]
+    return {**request, "body": {**body, "tools": names}}
 
 
 def _worth_keeping(body: Any) -> bool:

@@ -8,6 +8,7 @@ the log. Results go to stdout or ``-o`` so they can be piped.
 from __future__ import annotations
 
 import asyncio
+import gc
 import glob
 import json
 import logging
@@ -175,6 +176,10 @@ def extract(
     # One argument naming one file (present or not), not a directory or glob that matched one.
     single = len(paths) == 1 and files == paths
     job = _Job(files, settings, output_format, output, concurrency, single, resume)  # type: ignore[arg-type]
+    # Everything loaded so far (the SDK, instructor, pydantic's schemas: most of
+    # the heap) lives as long as the process; keeping it out of the collector's
+    # full passes saves about a millisecond of CPU per document in a batch.
+    gc.freeze()
     try:
         code = asyncio.run(job.run())
     except ExtractorError as exc:

@@ -110,3 +110,18 @@ async def test_fully_cached_run_builds_no_model_client(
     async with ModelClient(_settings(tmp_path)) as client:
         result = await extract_document(read_document(seed_path, max_bytes=10**6), client)
         assert result.run.cached and client._openai is None
+
+
+async def test_stored_request_names_the_tool_instead_of_repeating_its_schema(
+    tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """Each row keeps its request readable, with the tool schema cut to the tool's name."""
+    import json
+
+    await run_scripted(seed_path, seed_spec["answers"], _settings(tmp_path))
+    with sqlite3.connect(tmp_path / "cache.sqlite") as db:
+        requests = [json.loads(r) for (r,) in db.execute("select request from responses")]
+    assert requests
+    for request in requests:
+        assert request["body"]["tools"] == ["DraftExtraction"]
+        assert request["body"]["messages"][-1]["role"] in ("user", "tool")

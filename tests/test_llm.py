@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from extractor import (
     TransportError,
 )
 from extractor.grounding import Aligner
-from extractor.llm import DraftAnswer, ModelClient, build_transport
+from extractor.llm import DraftAnswer, ModelClient, build_transport, parse_completion
 from extractor.schemas import Usage
 from extractor.testing import (
     FAKE_KEY,
@@ -127,7 +128,31 @@ async def test_request_body_is_what_the_sdk_would_send() -> None:
         )
         assert walked == body
     assert scripted.requests[0].headers["authorization"] == f"Bearer {FAKE_KEY}"
+    assert scripted.requests[0].headers["content-type"] == "application/json"
     assert scripted.requests[0].url.path.endswith("/chat/completions")
+
+
+async def test_a_loosely_shaped_completion_is_still_read() -> None:
+    """An OpenAI-compatible server's answer that strict parsing refuses is read leniently."""
+    body = completion_body(GOOD, finish_reason="eos")  # not a finish reason OpenAI sends
+    del body["created"], body["object"]
+    settings = scripted_settings()
+    async with ModelClient(settings, build_transport(settings, inner=_Canned(body))) as client:
+        answer = await client.ask(MESSAGES, Aligner(ARTICLE))
+    assert [c.quotes for c in answer.draft.status_claims] == [[CLAIM_QUOTE]]
+
+
+def test_parse_completion_strict_lenient_and_refused() -> None:
+    """A well-formed completion parses strictly, an odd one leniently, and non-JSON is refused."""
+    good = json.dumps(completion_body(GOOD)).encode()
+    assert parse_completion(good).choices[0].finish_reason == "tool_calls"
+    odd = completion_body(GOOD, finish_reason="eos")
+    del odd["created"]
+    assert parse_completion(json.dumps(odd).encode()).choices[0].finish_reason == "eos"
+    with pytest.raises(ResponseError, match="not JSON"):
+        parse_completion(b"<html>Bad gateway</html>")
+    with pytest.raises(ResponseError, match="not a chat completion"):
+        parse_completion(b"[1, 2]")
 
 
 async def test_ungrounded_quote_is_reasked_naming_it() -> None:
