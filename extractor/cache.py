@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import orjson
 import platformdirs
 
 from ._exceptions import ConfigurationError
@@ -135,9 +136,9 @@ class ResponseCache:
                     key,
                     body_model,
                     created,
-                    json.dumps(_readable(request), ensure_ascii=False),
+                    orjson.dumps(_readable(request)).decode(),
                     status,
-                    json.dumps(body, ensure_ascii=False),
+                    orjson.dumps(body).decode(),
                 ),
             )
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx2
+import orjson
 
 from ._exceptions import CassetteError, ReplayMissError
 from .prompting import last_user_text
@@ -51,7 +52,7 @@ def _strip_volatile(value: Any) -> Any:
 def normalised_request(method: str, path: str, body: bytes) -> dict[str, Any]:
     """The parts of a request that decide its answer, in a canonical form."""
     try:
-        payload: Any = json.loads(body) if body else None
+        payload: Any = orjson.loads(body) if body else None
     except ValueError:
         payload = body.decode("utf-8", "replace")
     if b"errors.pydantic.dev" in body:  # only re-asks carry it; skip the walk otherwise
@@ -61,8 +62,10 @@ def normalised_request(method: str, path: str, body: bytes) -> dict[str, Any]:
 
 def request_key(normalised: dict[str, Any]) -> str:
     """A stable hash of the normalised request."""
-    canonical = json.dumps(normalised, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    # Sorted keys, no spaces, UTF-8: the same bytes as json.dumps(sort_keys=True,
+    # ensure_ascii=False, separators=(",", ":")) for every request we send (floats
+    # in exponent form aside), at a tenth of its cost; every request is keyed.
+    return hashlib.sha256(orjson.dumps(normalised, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _kept_headers(headers: httpx2.Headers) -> dict[str, str]:

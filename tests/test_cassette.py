@@ -22,6 +22,8 @@ from extractor.cassette import (
 )
 from extractor.testing import FAKE_KEY, Fault, ScriptedTransport, completion_body
 
+from .conftest import ROOT
+
 BASE_URL = "https://api.example.test/v1"
 URL = f"{BASE_URL}/chat/completions"
 RECORDED_MODEL = "gpt-4o-mini-2024-07-18"
@@ -91,6 +93,20 @@ def test_request_key_ignores_key_order() -> None:
     reordered["messages"] = [dict(reversed(list(m.items()))) for m in body["messages"]]
     assert json.dumps(body) != json.dumps(reordered)
     assert _key(body) == _key(reordered)
+
+
+def test_request_key_is_the_sha256_of_sorted_compact_json() -> None:
+    """Keys are the SHA-256 of the request as sorted, compact UTF-8 JSON, for every fixture."""
+    import hashlib
+
+    fixtures = sorted((ROOT / "fixtures" / "cassettes").rglob("*.json"))
+    assert fixtures
+    for path in fixtures:
+        exchange = json.loads(path.read_text(encoding="utf-8"))
+        request = exchange["request"]
+        canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert request_key(request) == hashlib.sha256(canonical.encode()).hexdigest()
+        assert exchange["key"] == request_key(request)
 
 
 def test_request_key_ignores_whitespace_of_the_json() -> None:
