@@ -33,6 +33,9 @@ class _RetryableStatus(Exception):
         self.response = response
 
 
+_RETRYABLE = (_RetryableStatus, *_NETWORK_FAULTS)
+
+
 def retry_after_seconds(headers: httpx2.Headers, now: dt.datetime | None = None) -> float | None:
     """Seconds the server asked us to wait, from ``retry-after-ms`` or ``Retry-After``."""
     if (ms := headers.get("retry-after-ms")) is not None:
@@ -86,30 +89,46 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
         return float(self._jitter(state))
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        # Most requests succeed at once, so the first try is made without
+        # tenacity's machinery (a third of this stack's CPU per request); a
+        # failure is handed to tenacity as its attempt 1, so waits, Retry-After
+        # and the attempt budget are exactly tenacity's.
         attempts = self.retries + 1
+        try:
+            return await self._try(request, last=attempts == 1)
+        except _RETRYABLE as exc:
+            failed: BaseException | None = exc
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts),
             wait=self._wait,
-            retry=retry_if_exception_type((_RetryableStatus, *_NETWORK_FAULTS)),
+            retry=retry_if_exception_type(_RETRYABLE),
             reraise=True,
         )
         async for attempt in retrying:
             with attempt:
-                try:
-                    response = await self.inner.handle_async_request(request)
-                    # Read the (small, unstreamed) body here, so a connection
-                    # dropped halfway through an answer is retried like any fault.
-                    await response.aread()
-                except _NETWORK_FAULTS as exc:
-                    self.faults[type(exc).__name__] += 1
-                    raise
-                if _is_retryable(response):
-                    self.faults[str(response.status_code)] += 1
-                    if attempt.retry_state.attempt_number < attempts:
-                        await response.aclose()
-                        raise _RetryableStatus(response)
-                return response
+                if failed is not None:
+                    replayed, failed = failed, None
+                    raise replayed
+                number = attempt.retry_state.attempt_number
+                return await self._try(request, last=number == attempts)
         raise AssertionError("unreachable: tenacity reraises or returns")  # pragma: no cover
+
+    async def _try(self, request: httpx2.Request, *, last: bool) -> httpx2.Response:
+        """One exchange; a retryable answer is raised unless it is the last try, then returned."""
+        try:
+            response = await self.inner.handle_async_request(request)
+            # Read the (small, unstreamed) body here, so a connection dropped
+            # halfway through an answer is retried like any fault.
+            await response.aread()
+        except _NETWORK_FAULTS as exc:
+            self.faults[type(exc).__name__] += 1
+            raise
+        if _is_retryable(response):
+            self.faults[str(response.status_code)] += 1
+            if not last:
+                await response.aclose()
+                raise _RetryableStatus(response)
+        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()
