@@ -1,8 +1,8 @@
 """The one place that talks to the model.
 
 Builds the HTTP stack (response cache, cassette record/replay, tenacity
-retries, rate limiter, the real transport) under an OpenAI client whose own
-retries are off, wraps it with instructor, and asks for a ``DraftExtraction``
+retries, rate limiter, then ``network``'s aiohttp transport) under an OpenAI
+client whose own retries are off, wraps it with instructor, and asks for a ``DraftExtraction``
 with the document's aligner set in ``GROUNDING`` so ungrounded quotes are
 re-asked. Whatever goes wrong leaves here as an ``ExtractorError``; a spent
 re-ask budget is not an error but a lenient parse of the last answer plus a
