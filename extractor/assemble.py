@@ -55,6 +55,8 @@ _DEFINED_ACRONYM = re.compile(
     r"[A-Z][\w'\u2019-]*){1,8})\s+\(([A-Z][A-Z0-9]{1,9})\)"
 )
 
+_ACRONYM_IN_PARENS = re.compile(r"\([A-Z][A-Z0-9]{1,9}\)")
+
 
 def defined_acronyms(text: str) -> dict[str, str]:
     """Acronyms the article defines, each with the full name it gives (first definition wins).
@@ -64,7 +66,15 @@ def defined_acronyms(text: str) -> dict[str, str]:
     (OTS)" gives "Organization of Turkic States").
     """
     found: dict[str, str] = {}
-    for match in _DEFINED_ACRONYM.finditer(text):
+    for paren in _ACRONYM_IN_PARENS.finditer(text):
+        # A definition holds no parenthesis before its own, so only the stretch since the
+        # last one is searched: the same matches as over the whole text, at a fraction of
+        # the cost (the full pattern is tried at every capital letter).
+        before = paren.start()
+        stretch = max(text.rfind("(", 0, before), text.rfind(")", 0, before)) + 1
+        match = _DEFINED_ACRONYM.search(text, stretch, paren.end())
+        if match is None:
+            continue
         words, acronym = match.group(1).split(), match.group(2)
         capitals = 0
         for start in range(len(words) - 1, -1, -1):
@@ -113,31 +123,52 @@ def document_info(document: Document) -> DocumentInfo:
     )
 
 
+_Span = tuple[int, int]
+"""A passage as ``(start, end)`` offsets into the document text."""
+
+
 @dataclass
 class _Grounder:
-    """Aligns quotes and remembers why records were dropped."""
+    """Aligns quotes and remembers why records were dropped.
+
+    Passages stay plain spans, and the counts plain ints, until records are
+    built: a validated pydantic object per quote (and a model attribute per
+    count) cost more than the records themselves.
+    """
 
     text: str
     aligner: Aligner
     warnings: list[str] = field(default_factory=list)
-    stats: Grounding = field(default_factory=Grounding)
     acronyms: dict[str, str] = field(default_factory=dict)
+    returned: int = 0
+    grounded: int = 0
+    dropped: int = 0
 
-    def evidence(self, quote: str, hint: int = 0, *, whole_word: bool = False) -> Evidence | None:
-        self.stats.quotes_returned += 1
+    def span(self, quote: str, hint: int = 0, *, whole_word: bool = False) -> _Span | None:
+        self.returned += 1
         span = self.aligner.find(quote, start_hint=hint, whole_word=whole_word)
-        if span is None:
-            return None
-        self.stats.quotes_grounded += 1
-        start, end = span
-        return Evidence(quote=self.text[start:end], start=start, end=end)
+        if span is not None:
+            self.grounded += 1
+        return span
+
+    def evidence(self, spans: Iterable[_Span]) -> list[Evidence]:
+        """Evidence for the passages, in text order, without repeats or passages inside another."""
+        text = self.text
+        return [Evidence(quote=text[s:e], start=s, end=e) for s, e in _unique_spans(spans)]
+
+    def stats(self) -> Grounding:
+        return Grounding(
+            quotes_returned=self.returned,
+            quotes_grounded=self.grounded,
+            records_dropped=self.dropped,
+        )
 
     def drop(self, warning: str) -> None:
-        self.stats.records_dropped += 1
+        self.dropped += 1
         self.warnings.append(warning)
 
-    def mentions(self, quote: str, name: str | None, hint: int) -> list[Evidence]:
-        """Evidence of one mention of a participant.
+    def mentions(self, quote: str, name: str | None, hint: int) -> list[_Span]:
+        """Passages of one mention of a participant.
 
         A mention carrying the person's name ("Putin", "Mr. Sarybay") is theirs
         wherever it occurs, so every occurrence is kept; one by title only
@@ -146,77 +177,80 @@ class _Grounder:
         """
         name_words = {w.casefold() for w in (name or "").split()}
         if name_words & {w.casefold().strip(".,") for w in quote.split()}:
-            self.stats.quotes_returned += 1
+            self.returned += 1
             spans = self.aligner.find_all(quote, whole_word=True) or self.aligner.find_all(quote)
             if not spans:
                 return []
-            self.stats.quotes_grounded += 1
-            return [Evidence(quote=self.text[s:e], start=s, end=e) for s, e in spans]
-        ev = self.evidence(quote, hint, whole_word=True)
-        return [ev] if ev else []
+            self.grounded += 1
+            return spans
+        span = self.span(quote, hint, whole_word=True)
+        return [span] if span else []
 
     def all_or_nothing(self, quotes: Iterable[str], what: str) -> list[Evidence] | None:
         """Evidence for every quote, or None (and a warning) if any fails to align."""
-        found: list[Evidence] = []
+        found: list[_Span] = []
         for quote in quotes:
-            ev = self.evidence(quote)
-            if ev is None:
+            span = self.span(quote)
+            if span is None:
                 self.drop(f"dropped {what}: quote not found in the text: {quote!r}")
                 return None
-            found.append(ev)
-        return _unique(found)
+            found.append(span)
+        return self.evidence(found)
+
+
+def _unique_spans(spans: Iterable[_Span]) -> list[_Span]:
+    """Spans in text order, without repeats or passages inside another one."""
+    kept: list[_Span] = []
+    for start, end in sorted(set(spans), key=lambda span: (span[0], -span[1])):
+        if kept and start >= kept[-1][0] and end <= kept[-1][1]:
+            continue
+        kept.append((start, end))
+    return kept
 
 
 def _unique(evidence: Iterable[Evidence]) -> list[Evidence]:
     """Evidence in text order, without repeats or passages inside another one."""
-    spans = sorted(
-        {(e.start, e.end): e for e in evidence}.items(), key=lambda kv: (kv[0][0], -kv[0][1])
-    )
-    kept: list[Evidence] = []
-    for (start, end), ev in spans:
-        if kept and start >= kept[-1].start and end <= kept[-1].end:
-            continue
-        kept.append(ev)
-    return kept
+    by_span = {(e.start, e.end): e for e in evidence}
+    return [by_span[span] for span in _unique_spans(by_span)]
 
 
 def _participants(
     draft: DraftExtraction, g: _Grounder, doc_sha: str
 ) -> tuple[list[Participant], dict[str, str]]:
     """Grounded, merged participants, and each draft ref's participant id."""
-    grounded: list[tuple[DraftParticipant, list[Evidence]]] = []
+    grounded: list[tuple[DraftParticipant, list[_Span]]] = []
     for p in draft.participants:
         label = p.name or p.title or p.ref
-        name_ev = g.evidence(p.name) if p.name else None
-        if p.name and name_ev is None:
+        name_span = g.span(p.name) if p.name else None
+        if p.name and name_span is None:
             g.drop(f"dropped participant {label!r}: name not found in the text")
             continue
-        hint = name_ev.start if name_ev else 0
-        mentions = []
+        hint = name_span[0] if name_span else 0
+        mentions: list[_Span] = []
         for quote in p.mentions:
             found = g.mentions(quote, p.name, hint)
             if not found:
                 g.warnings.append(f"dropped mention {quote!r} of {label!r}: not found in the text")
             mentions += found
-        if name_ev:
-            mentions.append(name_ev)
+        if name_span:
+            mentions.append(name_span)
         if not mentions:
             g.drop(f"dropped participant {label!r}: no mention found in the text")
             continue
         grounded.append((p, mentions))
 
-    profiles = []
-    for p, _ in grounded:
-        org = organisation(p.organisation, g.acronyms)
-        profiles.append(
-            Profile(
-                name=p.name,
-                title=p.title,
-                organisation=(org.short or org.full) if org else None,
-                state=country_code(p.state) or p.state,
-                is_person=p.kind is ParticipantKind.person,
-            )
+    # Each draft's organisation is resolved once, for its profile and for the record.
+    orgs = [organisation(p.organisation, g.acronyms) for p, _ in grounded]
+    profiles = [
+        Profile(
+            name=p.name,
+            title=p.title,
+            organisation=(org.short or org.full) if org else None,
+            state=country_code(p.state) or p.state,
+            is_person=p.kind is ParticipantKind.person,
         )
+        for (p, _), org in zip(grounded, orgs, strict=True)
+    ]
     groups = group_same(profiles)
 
     members: dict[int, list[int]] = {}
@@ -226,20 +260,20 @@ def _participants(
     result: list[Participant] = []
     for indices in members.values():
         drafts = [grounded[i][0] for i in indices]
-        mentions = _unique(ev for i in indices for ev in grounded[i][1])
+        spans = _unique_spans(span for i in indices for span in grounded[i][1])
         named = max(drafts, key=lambda d: len(d.name or ""))
         name = named.name
         # The title given with the fullest name, not the longest description.
         title = named.title or next((d.title for d in drafts if d.title), None)
-        org_written = next((d.organisation for d in drafts if d.organisation), None)
+        org = next((orgs[i] for i in indices if grounded[i][0].organisation), None)
         state_written = next((d.state for d in drafts if d.state), None)
         kind = drafts[0].kind
         state = country_code(state_written)
         if kind is ParticipantKind.state and state is None:
             state = country_code(name) or next(
-                (c for c in (country_code(m.quote) for m in mentions) if c), None
+                (c for c in (country_code(g.text[s:e]) for s, e in spans) if c), None
             )
-        pid = stable_id("p", doc_sha, name or "", title or "", mentions[0].start)
+        pid = stable_id("p", doc_sha, name or "", title or "", spans[0][0])
         for d in drafts:
             ref_to_id[d.ref] = pid
         result.append(
@@ -248,10 +282,10 @@ def _participants(
                 kind=kind,
                 name=name,
                 title=title,
-                organisation=organisation(org_written, g.acronyms),
+                organisation=org,
                 state=state,
                 state_as_written=state_written,
-                mentions=mentions,
+                mentions=g.evidence(spans),
             )
         )
     result.sort(key=lambda p: p.mentions[0].start)
@@ -301,11 +335,11 @@ def _meetings(
         )
     merged: list[Meeting] = []
     for meeting in sorted(found, key=lambda m: m.evidence[0].start):
-        twin = next((m for m in merged if _same_meeting(m, meeting)), None)
+        twin = next((k for k, m in enumerate(merged) if _same_meeting(m, meeting)), None)
         if twin is None:
             merged.append(meeting)
         else:  # the same meeting reported twice (or in two chunks): one record
-            merged[merged.index(twin)] = _merge_meetings(twin, meeting)
+            merged[twin] = _merge_meetings(merged[twin], meeting)
     return merged
 
 
@@ -437,6 +471,6 @@ def assemble(
         participants=participants,
         meetings=meetings,
         status_claims=claims,
-        grounding=g.stats,
+        grounding=g.stats(),
         warnings=g.warnings,
     )

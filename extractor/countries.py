@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 import pycountry
@@ -145,6 +145,12 @@ def country_code(name: str | None) -> str | None:
     """
     if not isinstance(name, str):
         return None
+    return _code(name)
+
+
+@lru_cache(maxsize=4096)
+def _code(name: str) -> str | None:
+    """``country_code`` for a string; cached, as articles name the same states again and again."""
     stripped = name.strip()
     index, not_states = _tables()
     key = _key(stripped)

@@ -17,6 +17,7 @@ import enum
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 
@@ -44,6 +45,8 @@ _RU_MONTHS = {
     "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6,
     "июл": 7, "август": 8, "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
 }  # fmt: skip
+# Stems longest first, so a stem wins over a shorter one it starts with; sorted once here.
+_RU_STEMS = tuple(sorted(_RU_MONTHS.items(), key=lambda item: -len(item[0])))
 RU_MONTH_NAMES = (
     r"(?:январ[ья]|феврал[ья]|марта?|апрел[ья]|ма[йя]|июн[ья]|июл[ья]|августа?|сентябр[ья]"
     r"|октябр[ья]|ноябр[ья]|декабр[ья])"
@@ -147,9 +150,15 @@ def resolve_date(expr: str | None, anchor: date | None, *, planned: bool = False
     if anchor is not None and not isinstance(anchor, date):
         anchor = None
     try:
-        return _resolve(_clean(expr), anchor, planned)
+        return _resolve_expr(expr, anchor, bool(planned))
     except (ValueError, OverflowError):
         return None
+
+
+@lru_cache(maxsize=4096)
+def _resolve_expr(expr: str, anchor: date | None, planned: bool) -> date | None:
+    """Cached: a document's meetings (and a day's documents) repeat the same expressions."""
+    return _resolve(_clean(expr), anchor, planned)
 
 
 def _clean(expr: str) -> str:
@@ -202,7 +211,7 @@ def _explicit(text: str, anchor: date | None, planned: bool) -> date | _Absent |
     for pattern, months in (
         (_EN_MONTH_DAY, None),
         (_EN_DAY_MONTH, None),
-        (_RU_DAY_MONTH, _RU_MONTHS),
+        (_RU_DAY_MONTH, _RU_STEMS),
     ):
         match = pattern.search(text)
         if match is None:
@@ -226,7 +235,7 @@ def _first_day(text: str, match: re.Match[str]) -> int:
 
 def ru_month(name: str) -> int | None:
     """The month a Russian month name (genitive or nominative) stands for."""
-    return _month(name.lower(), _RU_MONTHS)
+    return _month(name.lower(), _RU_STEMS)
 
 
 def cn_number(text: str) -> int:
@@ -234,10 +243,10 @@ def cn_number(text: str) -> int:
     return _cn_int(text)
 
 
-def _month(name: str, russian: dict[str, int] | None) -> int | None:
+def _month(name: str, russian: tuple[tuple[str, int], ...] | None) -> int | None:
     if russian is None:
         return EN_MONTHS.get(name[:3])
-    for stem, number in sorted(russian.items(), key=lambda item: -len(item[0])):
+    for stem, number in russian:
         if name.startswith(stem):
             return number
     return None

@@ -22,6 +22,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from stat import S_ISDIR
 
 from ._exceptions import (
     BinaryInputError,
@@ -383,9 +384,10 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
     source = str(path)
     file = Path(path)
     try:
-        if file.is_dir():
+        status = file.stat()  # one stat for both checks
+        if S_ISDIR(status.st_mode):
             raise InputNotFoundError(f"{source}: is a directory, not a file")
-        size = file.stat().st_size
+        size = status.st_size
     except FileNotFoundError:
         raise InputNotFoundError(f"{source}: no such file") from None
     except OSError as exc:
@@ -394,7 +396,12 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
         raise _too_large(source, size, max_bytes)
     try:
         with file.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
+            # Asking for the size the file had, plus one byte to notice growth, spares
+            # allocating (and shrinking) a buffer of max_bytes for every small article;
+            # a file that grew meanwhile is read on up to the cap, as before.
+            data = handle.read(size + 1)
+            if len(data) > size:
+                data += handle.read(max_bytes + 1 - len(data))
     except FileNotFoundError:
         raise InputNotFoundError(f"{source}: no such file") from None
     except OSError as exc:

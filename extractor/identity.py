@@ -35,21 +35,13 @@ def _words(text: str | None) -> frozenset[str]:
     return frozenset(w.casefold() for w in stripped if w)
 
 
+def _fold(text: str | None) -> str | None:
+    return text.casefold() if text is not None else None
+
+
 def _compatible(a: str | None, b: str | None) -> bool:
-    return a is None or b is None or a.casefold() == b.casefold()
-
-
-def _same_side(a: Profile, b: Profile) -> bool:
-    return _compatible(a.organisation, b.organisation) and _compatible(a.state, b.state)
-
-
-def _same_name(a: Profile, b: Profile) -> bool:
-    wa, wb = _words(a.name), _words(b.name)
-    return bool(wa and wb) and (wa <= wb or wb <= wa)
-
-
-def _same_title(a: Profile, b: Profile) -> bool:
-    return bool(a.title and b.title) and _words(a.title) == _words(b.title)
+    """Folded values that do not contradict each other (either may be unknown)."""
+    return a is None or b is None or a == b
 
 
 def group_same(profiles: Sequence[Profile]) -> list[int]:
@@ -67,10 +59,22 @@ def group_same(profiles: Sequence[Profile]) -> list[int]:
         if ri != rj:
             parent[max(ri, rj)] = min(ri, rj)
 
+    # Words and sides folded once per profile, not again for every pair compared.
+    names = [_words(p.name) for p in profiles]
+    titles = [_words(p.title) if p.title else None for p in profiles]
+    sides = [(_fold(p.organisation), _fold(p.state)) for p in profiles]
+
+    def same_side(i: int, j: int) -> bool:
+        (org_i, state_i), (org_j, state_j) = sides[i], sides[j]
+        return _compatible(org_i, org_j) and _compatible(state_i, state_j)
+
+    def same_name(i: int, j: int) -> bool:
+        wi, wj = names[i], names[j]
+        return bool(wi and wj) and (wi <= wj or wj <= wi)
+
     for i, a in enumerate(profiles):
         for j in range(i + 1, len(profiles)):
-            b = profiles[j]
-            if a.is_person and b.is_person and _same_side(a, b) and _same_name(a, b):
+            if a.is_person and profiles[j].is_person and same_side(i, j) and same_name(i, j):
                 union(i, j)
 
     # A title-only participant joins the one named holder of that title on that side.
@@ -80,7 +84,12 @@ def group_same(profiles: Sequence[Profile]) -> list[int]:
         holders = {
             root(j)
             for j, b in enumerate(profiles)
-            if j != i and b.name and b.is_person and _same_title(a, b) and _same_side(a, b)
+            if j != i
+            and b.name
+            and b.is_person
+            and titles[i] is not None
+            and titles[i] == titles[j]
+            and same_side(i, j)
         }
         if len(holders) == 1:
             union(i, holders.pop())

@@ -23,7 +23,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -101,8 +101,12 @@ def _base(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=4096)
 def _fold_char(char: str) -> str:
-    """Fold one character's case and accents, keeping it one character long."""
+    """Fold one character's case and accents, keeping it one character long.
+
+    Cached: texts use few distinct characters, and this runs for every one of them.
+    """
     folded = "".join(
         c for c in unicodedata.normalize("NFKD", char.casefold()) if not unicodedata.combining(c)
     )
@@ -237,6 +241,12 @@ def resolve_organisation(name: str | None) -> OrganisationInfo | None:
     """
     if not isinstance(name, str):
         return None
+    return _resolve(name)
+
+
+@lru_cache(maxsize=4096)
+def _resolve(name: str) -> OrganisationInfo | None:
+    """``resolve_organisation`` for a string; cached, as every article names the same few."""
     text = _base(name)
     if not text:
         return None
