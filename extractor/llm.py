@@ -26,6 +26,11 @@ from instructor.v2.core import patch as instructor_patch
 from instructor.v2.core.client import AsyncInstructor
 from instructor.v2.core.function_calls import response_schema
 from instructor.v2.core.providers import Provider
+
+# instructor loads its OpenAI handlers (and, through them, requests and urllib3)
+# on the first request, which stalled a batch's first documents for 0.2 s; loading
+# them with the rest of the stack moves that to start-up.
+from instructor.v2.providers.openai import handlers as _openai_handlers  # noqa: F401
 from instructor.v2.validation import async_validators
 from openai.types.chat import ChatCompletion
 
