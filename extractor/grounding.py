@@ -80,7 +80,7 @@ def _normalise_quote(quote: str) -> tuple[str, str]:
     of the passage (the article quotes someone) and sometimes the model's own
     wrapping; the first form is tried first so a passage keeps its marks.
     """
-    whole = _fold_text(quote)[0].strip(_SPACE)
+    whole = _fold_only(quote).strip(_SPACE)
     return whole, whole.strip(_SPACE + _QUOTE_MARKS)
 
 
@@ -98,13 +98,9 @@ def _fold_text(text: str) -> tuple[str, array[int]]:
     several or to none (accented letters in NFKD, ligatures, invisible
     characters) take the character loop.
     """
-    table: dict[int, str] = {}
-    for ch in set(text):
-        folded = _fold(ch)
-        if len(folded) != 1:
-            return _fold_each(text)
-        if folded != ch:
-            table[ord(ch)] = folded
+    table = _one_to_one(text)
+    if table is None:
+        return _fold_each(text)
     translated = text.translate(table)
     parts: list[str] = []
     index = array("q")
@@ -117,6 +113,26 @@ def _fold_text(text: str) -> tuple[str, array[int]]:
     parts.append(translated[kept:])
     index.extend(range(kept, len(translated)))
     return "".join(parts), index
+
+
+def _fold_only(text: str) -> str:
+    """``_fold_text`` without the offsets, which a quote does not need."""
+    table = _one_to_one(text)
+    if table is None:
+        return _fold_each(text)[0]
+    return _SPACE_RUNS.sub(_SPACE, text.translate(table))
+
+
+def _one_to_one(text: str) -> dict[int, str] | None:
+    """A ``str.translate`` table folding ``text``, or None if a character folds to 0 or 2+."""
+    table: dict[int, str] = {}
+    for ch in set(text):
+        folded = _fold(ch)
+        if len(folded) != 1:
+            return None
+        if folded != ch:
+            table[ord(ch)] = folded
+    return table
 
 
 def _fold_each(text: str) -> tuple[str, array[int]]:

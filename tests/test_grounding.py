@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.grounding import Aligner, _fold_each, _fold_text, align
+from extractor.grounding import Aligner, _fold_each, _fold_only, _fold_text, align
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_8703ce6526d76945.txt"
 
@@ -223,10 +223,11 @@ def test_whole_word_does_not_apply_to_chinese() -> None:
     ],
 )
 def test_fast_fold_equals_the_character_loop(alphabet: str) -> None:
-    """The translate-and-regex fold gives the same text and offsets as the character loop."""
+    """The translate-and-regex folds give the same text (and offsets) as the character loop."""
     rnd = random.Random(7)
     for _ in range(3000):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 50)))
         fast, fast_index = _fold_text(text)
         slow, slow_index = _fold_each(text)
         assert (fast, list(fast_index)) == (slow, list(slow_index)), repr(text)
+        assert _fold_only(text) == slow, repr(text)
