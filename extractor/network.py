@@ -20,6 +20,7 @@ error, so the retry layer above sees every fault in one vocabulary.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 
 import aiohttp
@@ -57,6 +58,20 @@ class NetworkTransport(AiohttpTransport):
             self.client = self._open_session(request.url)
         try:
             return await super().handle_async_request(request)
+        except httpx2.TimeoutException as exc:
+            # The adapter reports every lost connection as a connect timeout;
+            # a refused or dropped connection is not one, and should not read so.
+            cause = exc.__cause__
+            if isinstance(cause, aiohttp.ClientConnectionError) and not isinstance(
+                cause, asyncio.TimeoutError
+            ):
+                fault = (
+                    httpx2.ConnectError
+                    if isinstance(cause, aiohttp.ClientConnectorError)
+                    else httpx2.ReadError
+                )
+                raise fault(str(cause) or type(cause).__name__, request=request) from cause
+            raise
         except aiohttp.ClientError as exc:
             raise httpx2.RemoteProtocolError(
                 f"{type(exc).__name__}: {exc}", request=request

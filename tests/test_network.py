@@ -8,7 +8,11 @@ from collections.abc import AsyncIterator
 import httpx2
 import pytest
 
+from extractor import TransportError
+from extractor.grounding import Aligner
+from extractor.llm import ModelClient
 from extractor.network import NetworkTransport, env_proxy
+from extractor.testing import scripted_settings
 from extractor.transport import RetryingTransport
 
 ANSWER = b'{"ok": true, "padding": "' + b"x" * 2000 + b'"}'
@@ -74,10 +78,20 @@ async def test_answer_cut_off_mid_body_is_retried() -> None:
         assert sum(transport.faults.values()) == 1
 
 
-async def test_refused_connection_is_an_httpx2_network_error() -> None:
-    """Nothing listening is reported in httpx2's vocabulary, which the retry layer knows."""
+async def test_refused_connection_is_a_connect_error_not_a_timeout() -> None:
+    """Nothing listening is a connect error in httpx2's terms (retried), not a timeout."""
     async for url in _server([]):
         dead = url
     async with httpx2.AsyncClient(transport=NetworkTransport()) as client:
-        with pytest.raises(httpx2.TransportError):
+        with pytest.raises(httpx2.ConnectError, match=r"(?i)connect"):
             await client.post(dead, json={"q": 1})
+
+
+async def test_unreachable_server_is_reported_as_unreachable() -> None:
+    """Through the whole client, a refused connection says the server cannot be reached."""
+    async for url in _server([]):
+        base = url.removesuffix("/chat/completions")
+    settings = scripted_settings(base_url=base, transport_retries=1)
+    async with ModelClient(settings) as client:
+        with pytest.raises(TransportError, match="cannot reach the server"):
+            await client.ask([{"role": "user", "content": "x"}], Aligner("x"))
