@@ -2,9 +2,9 @@
 
 Builds the HTTP stack (response cache, cassette record/replay, tenacity
 retries, rate limiter, then ``network``'s aiohttp transport) under an OpenAI
-client whose own retries are off, wraps it with instructor, and asks for a ``DraftExtraction``
-with the document's aligner set in ``GROUNDING`` so ungrounded quotes are
-re-asked. Whatever goes wrong leaves here as an ``ExtractorError``; a spent
+client whose own retries are off, wraps it with instructor, and asks for a
+``DraftExtraction`` with the document's aligner set in ``GROUNDING`` so
+ungrounded quotes are re-asked. Whatever goes wrong leaves here as an ``ExtractorError``; a spent
 re-ask budget is not an error but a lenient parse of the last answer plus a
 warning.
 """
@@ -84,21 +84,21 @@ _RESPONSE_MODEL = response_schema(DraftExtraction)
 
 
 def _completions(client: openai.AsyncOpenAI) -> Any:
-    """Chat completions as instructor's ``create``: the SDK's request, minus two costly walks.
+    """Chat completions as instructor's ``create``: the SDK's request, minus its costly steps.
 
     ``chat.completions.create`` runs every request through the SDK's
     type-directed transform, which walks the whole tool schema only to rename
     aliased keys (our requests have none: what we pass is already the wire
     body), encodes the body with the standard library's JSON encoder, and
     builds the answer with the SDK's lenient recursive constructor. Together
-    they were a fifth of the client's CPU per document; pydantic's compiled
-    encoder writes the same JSON (keys are computed over the parsed body, so
-    fixtures and cache entries are unchanged). Posting with
-    the SDK's documented ``post`` keeps auth, the HTTP client and our transport
-    stack, and the SDK's status errors; the answer is then parsed by pydantic's
-    compiled validator, and only an answer that fails it (an OpenAI-compatible
-    server's variation) takes the SDK's lenient path. ``tests/test_llm.py``
-    checks that the transform would leave our bodies unchanged.
+    they were a fifth of the client's CPU per document. Here pydantic's
+    compiled encoder writes the same JSON (keys are computed over the parsed
+    body, so fixtures and cache entries are unchanged), the SDK's documented
+    ``post`` sends it (keeping auth, the HTTP client with our transport stack,
+    and the SDK's status errors), and pydantic's compiled validator reads the
+    answer; only an answer that fails it (an OpenAI-compatible server's
+    variation) takes the SDK's lenient path. ``tests/test_llm.py`` checks that
+    the transform would leave our bodies unchanged.
     """
 
     async def create(**params: Any) -> ChatCompletion:

@@ -30,8 +30,9 @@ from openai._vendor.httpx_aiohttp import AiohttpTransport  # pinned: openai[aioh
 from yarl import URL
 
 POOL = httpx2.Limits(max_connections=512, max_keepalive_connections=512, keepalive_expiry=60)
-"""Keep every connection alive: a smaller keep-alive pool than the documents in
-flight would open and close a connection per request."""
+"""Room for every document in flight, each idle connection kept for a minute.
+aiohttp keeps every idle connection up to ``max_connections`` (it has no
+separate keep-alive bound), so a connection is reused, not reopened, per request."""
 
 
 class NetworkTransport(AiohttpTransport):

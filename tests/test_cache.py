@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -116,8 +117,6 @@ async def test_stored_request_names_the_tool_instead_of_repeating_its_schema(
     tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
 ) -> None:
     """Each row keeps its request readable, with the tool schema cut to the tool's name."""
-    import json
-
     await run_scripted(seed_path, seed_spec["answers"], _settings(tmp_path))
     with sqlite3.connect(tmp_path / "cache.sqlite") as db:
         requests = [json.loads(r) for (r,) in db.execute("select request from responses")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -97,8 +98,6 @@ def test_request_key_ignores_key_order() -> None:
 
 def test_request_key_is_the_sha256_of_sorted_compact_json() -> None:
     """Keys are the SHA-256 of the request as sorted, compact UTF-8 JSON, for every fixture."""
-    import hashlib
-
     fixtures = sorted((ROOT / "fixtures" / "cassettes").rglob("*.json"))
     assert fixtures
     for path in fixtures:

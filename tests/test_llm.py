@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx2
 import pytest
+from openai._utils._transform import async_maybe_transform
+from openai.types.chat import completion_create_params
 
 from extractor import (
     ConfigurationError,
@@ -118,9 +120,6 @@ async def test_request_carries_model_messages_and_tool() -> None:
 
 async def test_request_body_is_what_the_sdk_would_send() -> None:
     """Posting past the SDK's param transform changes nothing: the transform keeps our body."""
-    from openai._utils._transform import async_maybe_transform
-    from openai.types.chat import completion_create_params
-
     _, scripted = await _ask([_ungrounded(), GOOD])  # a re-ask adds tool-call messages
     for body in scripted.bodies:
         walked = await async_maybe_transform(
