@@ -2,11 +2,17 @@
 
 Builds the HTTP stack (response cache, cassette record/replay, tenacity
 retries, rate limiter, then ``network``'s aiohttp transport) under an OpenAI
-client whose own retries are off, wraps it with instructor, and asks for a
-``DraftExtraction`` with the document's aligner set in ``GROUNDING`` so
-ungrounded quotes are re-asked. Whatever goes wrong leaves here as an ``ExtractorError``; a spent
-re-ask budget is not an error but a lenient parse of the last answer plus a
-warning.
+client whose own retries are off, and asks for a ``DraftExtraction`` with the
+document's aligner set in ``GROUNDING`` so ungrounded quotes are re-asked.
+
+instructor's handlers for OpenAI tool calls do the model-specific work: the
+tool definition from the schema, reading and validating the tool call, and
+the re-ask messages that name what failed. The loop around them is ours
+(``ModelClient.ask``): instructor's own loop deep-copies the request and the
+usage on every call and runs tenacity for what is a plain count, a fifth of
+the client's CPU per document. Whatever goes wrong leaves here as an
+``ExtractorError``; a spent re-ask budget is not an error but a lenient parse
+of the last answer plus a warning.
 """
 
 from __future__ import annotations
@@ -20,28 +26,16 @@ import httpx2
 import instructor
 import openai
 import pydantic
-import pydantic_core
-from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
-from instructor.v2.core import patch as instructor_patch
-from instructor.v2.core.client import AsyncInstructor
+from instructor.core import AsyncValidationError, IncompleteOutputException, ResponseParsingError
+from instructor.v2 import mode_registry
 from instructor.v2.core.function_calls import response_schema
 from instructor.v2.core.providers import Provider
-
-# instructor loads its OpenAI handlers (and, through them, requests and urllib3)
-# on the first request, which stalled a batch's first documents for 0.2 s; loading
-# them with the rest of the stack moves that to start-up.
-from instructor.v2.providers.openai import handlers as _openai_handlers  # noqa: F401
-from instructor.v2.validation import async_validators
 from openai.types.chat import ChatCompletion
 
-from ._exceptions import (
-    ConfigurationError,
-    ExtractorError,
-    ResponseError,
-    TransportError,
-)
+from ._exceptions import ResponseError
 from .cache import CachingTransport, ResponseCache, open_cache
 from .cassette import CassetteStore, CassetteTransport
+from .chat import ChatEndpoint
 from .grounding import Aligner
 from .network import NetworkTransport
 from .ratelimit import RateLimitedTransport, RateLimiter
@@ -52,82 +46,29 @@ from .transport import RetryingTransport
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
+_HANDLERS = mode_registry.get_handlers(Provider.OPENAI, instructor.Mode.TOOLS)
 
-def _check_each_model_once() -> None:
-    """Make instructor check a response model for async validators once, not on every call.
-
-    instructor 1.17 walks the whole model tree up to seven times per request
-    (about 3 ms of the 15 ms the client spends per document). A class that
-    passed the check passes it again, so only the first walk per class is kept;
-    models that fail still raise every time. Pinned with instructor==1.17.0.
-    """
-    original = async_validators.reject_async_validators
-    passed: set[type] = set()
-
-    def reject_async_validators(response_model: Any) -> None:
-        if isinstance(response_model, type) and response_model in passed:
-            return
-        original(response_model)
-        if isinstance(response_model, type):
-            passed.add(response_model)
-
-    async_validators.reject_async_validators = reject_async_validators
-    instructor_patch.reject_async_validators = reject_async_validators  # imported by name there
-
-
-_check_each_model_once()
-
-# instructor wraps a plain model in a fresh subclass on every call, which defeats
-# its schema cache (about 6 ms a call); wrapping once here keeps the same tool
-# schema and name, so requests, and the fixtures keyed by them, are unchanged.
+# Wrapped once: instructor would wrap a plain model in a fresh subclass on every
+# call, which defeats its schema cache. The tool and its name are the same, so
+# requests, and the fixtures keyed by them, are unchanged.
 _RESPONSE_MODEL = response_schema(DraftExtraction)
 
 
-def _completions(client: openai.AsyncOpenAI) -> Any:
-    """Chat completions as instructor's ``create``: the SDK's request, minus its costly steps.
-
-    ``chat.completions.create`` runs every request through the SDK's
-    type-directed transform, which walks the whole tool schema only to rename
-    aliased keys (our requests have none: what we pass is already the wire
-    body), encodes the body with the standard library's JSON encoder, and
-    builds the answer with the SDK's lenient recursive constructor. Together
-    they were a fifth of the client's CPU per document. Here pydantic's
-    compiled encoder writes the same JSON (keys are computed over the parsed
-    body, so fixtures and cache entries are unchanged), the SDK's documented
-    ``post`` sends it (keeping auth, the HTTP client with our transport stack,
-    and the SDK's status errors), and pydantic's compiled validator reads the
-    answer; only an answer that fails it (an OpenAI-compatible server's
-    variation) takes the SDK's lenient path. ``tests/test_llm.py`` checks that
-    the transform would leave our bodies unchanged.
-    """
-
-    async def create(**params: Any) -> ChatCompletion:
-        if params.get("stream"):
-            raise ConfigurationError("streaming is not supported")
-        response = await client.post(
-            "/chat/completions",
-            content=pydantic_core.to_json(params),
-            cast_to=httpx2.Response,
-            options={"security": {"bearer_auth": True}},
-        )
-        return parse_completion(response.content)
-
-    return create
+def _tool_params() -> dict[str, Any]:
+    """What instructor adds to a request so the answer fills our schema: the tool and its choice."""
+    _, params = _HANDLERS.request_handler(response_model=_RESPONSE_MODEL, kwargs={})
+    return {k: v for k, v in params.items() if k != "messages"}
 
 
-def parse_completion(content: bytes) -> ChatCompletion:
-    """A chat completion from the answer's bytes: strictly if it fits, else as the SDK would."""
-    try:
-        return ChatCompletion.model_validate_json(content)
-    except pydantic.ValidationError:
-        pass
-    try:
-        data = json.loads(content)
-    except ValueError as exc:
-        raise ResponseError(f"the server's answer is not JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ResponseError("the server's answer is not a chat completion object")
-    return ChatCompletion.construct(**data)
+_TOOL_PARAMS = _tool_params()
+
+# What instructor re-asks for: the answer did not parse or did not validate.
+_REASKABLE = (
+    pydantic.ValidationError,
+    json.JSONDecodeError,
+    AsyncValidationError,
+    ResponseParsingError,
+)
 
 
 @dataclass
@@ -182,7 +123,7 @@ def build_transport(
 
 
 class ModelClient:
-    """An instructor client over our transport stack; one per run, shared by documents."""
+    """The model behind our transport stack; one per run, shared by documents."""
 
     def __init__(
         self,
@@ -193,7 +134,7 @@ class ModelClient:
     ) -> None:
         """``transport`` replaces the whole HTTP stack; ``inner`` only the network (tests).
 
-        The SDK and instructor clients are built on the first call, so a run
+        The SDK client and the stack are built on the first call, so a run
         answered wholly from the result cache never pays for them.
         """
         self.settings = settings
@@ -201,11 +142,11 @@ class ModelClient:
         self._transport = transport
         self._inner = inner
         self._openai: openai.AsyncOpenAI | None = None
-        self._instructor_client: Any = None
+        self._endpoint: ChatEndpoint | None = None
 
     @property
-    def _instructor(self) -> Any:
-        if self._instructor_client is None:
+    def _chat(self) -> ChatEndpoint:
+        if self._endpoint is None:
             settings = self.settings
             stack = self._transport or build_transport(settings, self._inner, cache=self.cache)
             self._openai = openai.AsyncOpenAI(
@@ -213,18 +154,12 @@ class ModelClient:
                 base_url=settings.base_url or OPENAI_BASE_URL,
                 max_retries=0,  # tenacity in RetryingTransport owns transport retries
                 timeout=settings.timeout,
+                # The client owns the stack (closing it closes the stack); requests
+                # go to the stack directly, through ChatEndpoint.
                 http_client=httpx2.AsyncClient(transport=stack, timeout=settings.timeout),
             )
-            mode = instructor.Mode.TOOLS
-            self._instructor_client = AsyncInstructor(
-                client=self._openai,
-                create=instructor_patch.patch_v2(
-                    func=_completions(self._openai), provider=Provider.OPENAI, mode=mode
-                ),
-                provider=Provider.OPENAI,
-                mode=mode,
-            )
-        return self._instructor_client
+            self._endpoint = ChatEndpoint(self._openai, stack)
+        return self._endpoint
 
     async def __aenter__(self) -> ModelClient:
         return self
@@ -244,98 +179,70 @@ class ModelClient:
             self.cache.close()
 
     async def ask(self, messages: list[dict[str, Any]], aligner: Aligner) -> DraftAnswer:
-        """Ask for a draft; re-ask on ungrounded quotes; never raise for a spent budget."""
-        attempts = 0
+        """Ask for a draft; re-ask on ungrounded quotes; never raise for a spent budget.
 
-        def count(*_: Any, **__: Any) -> None:
-            nonlocal attempts
-            attempts += 1
-
-        hooks = Hooks()
-        hooks.on("completion:response", count)
+        Each answer is read by instructor's tool-call parser into the draft
+        schema, whose validators check every quote against ``aligner``. A
+        failure goes back to the model in instructor's re-ask messages, up to
+        ``settings.reasks`` times; every attempt's tokens are counted.
+        """
+        chat = self._chat
+        params = {
+            "model": self.settings.model,
+            "messages": list(messages),
+            "temperature": self.settings.temperature,
+            **_TOOL_PARAMS,
+        }
+        usage = Usage()
         grounding = GROUNDING.set(aligner)
         try:
-            draft, completion = await self._instructor.chat.completions.create_with_completion(
-                model=self.settings.model,
-                messages=messages,  # type: ignore[arg-type]
-                response_model=_RESPONSE_MODEL,
-                max_retries=self.settings.reasks,
-                hooks=hooks,
-                temperature=self.settings.temperature,
-            )
-        except IncompleteOutputException as exc:
-            raise ResponseError(
-                "the model's answer was cut off at its token limit (finish_reason=length)"
-            ) from exc
-        except InstructorRetryException as exc:
-            _raise_if_not_validation(exc)
-            return _salvage(exc, attempts)
-        except Exception as exc:
-            _raise_if_not_validation(exc)
-            raise
+            for attempt in range(1, self.settings.reasks + 2):
+                completion = await chat.create(params)
+                usage = usage + _usage(completion.usage)
+                try:
+                    draft = _HANDLERS.response_parser(
+                        response=completion,
+                        response_model=_RESPONSE_MODEL,
+                        validation_context=None,
+                        strict=True,
+                        stream=False,
+                        is_async=True,
+                    )
+                except IncompleteOutputException as exc:
+                    raise ResponseError(
+                        "the model's answer was cut off at its token limit (finish_reason=length)"
+                    ) from exc
+                except _REASKABLE as exc:
+                    failure = exc
+                    params = _HANDLERS.reask_handler(
+                        kwargs=params, response=completion, exception=exc
+                    )
+                    continue
+                return DraftAnswer(draft=draft, usage=usage, attempts=attempt)
         finally:
             GROUNDING.reset(grounding)
-        return DraftAnswer(draft=draft, usage=_usage(completion.usage), attempts=attempts)
+        return _salvage(completion, failure, attempt, usage)
 
 
-def _salvage(exc: InstructorRetryException, attempts: int) -> DraftAnswer:
+def _salvage(
+    completion: ChatCompletion, failure: Exception, attempts: int, usage: Usage
+) -> DraftAnswer:
     """Keep what is well formed in the last answer once re-asks are spent."""
-    completion: Any = exc.last_completion
     try:
-        arguments = completion.choices[0].message.tool_calls[0].function.arguments
+        arguments = completion.choices[0].message.tool_calls[0].function.arguments  # type: ignore[index,union-attr]
         data = json.loads(arguments)
     except (AttributeError, IndexError, TypeError, ValueError) as parse_exc:
         raise ResponseError(
-            f"no usable answer after {exc.n_attempts} attempts: {_first_line(exc)}"
+            f"no usable answer after {attempts} attempts: {_first_lines(failure)}"
         ) from parse_exc
     draft, skipped = parse_leniently(data)
     warning = (
-        f"the answer still failed validation after {exc.n_attempts} attempts "
-        f"({_first_line(exc)}); kept only well-formed, grounded records"
+        f"the answer still failed validation after {attempts} attempts "
+        f"({_first_lines(failure)}); kept only well-formed, grounded records"
     )
-    return DraftAnswer(
-        draft=draft,
-        usage=_usage(exc.total_usage),
-        attempts=max(attempts, exc.n_attempts or 0),
-        warnings=[warning, *skipped],
-    )
+    return DraftAnswer(draft=draft, usage=usage, attempts=attempts, warnings=[warning, *skipped])
 
 
-def _first_line(exc: BaseException) -> str:
-    # instructor's str() of a retry exception is an XML dump of every attempt
-    # ("<failed_attempts>..."); its first argument is the last error's text.
-    text = str(exc.args[0]) if isinstance(exc, InstructorRetryException) and exc.args else str(exc)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+def _first_lines(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return "; ".join(lines[:3])[:300]
-
-
-def _raise_if_not_validation(exc: BaseException) -> None:
-    """Surface the real cause of a failed call as our own error, or return if it is validation.
-
-    The SDK wraps transport exceptions (``APIConnectionError``) and instructor
-    wraps those again, so the cause chain is walked to find what happened.
-    """
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ExtractorError):
-            raise seen from None
-        if isinstance(seen, openai.AuthenticationError):
-            raise ConfigurationError(
-                "the server refused the API key (HTTP 401); check OPENAI_API_KEY"
-            ) from seen
-        if isinstance(seen, openai.NotFoundError):
-            raise ConfigurationError(
-                f"the server does not know this model or endpoint (HTTP 404): {seen.message}"
-            ) from seen
-        if isinstance(seen, openai.APIStatusError):
-            raise TransportError(
-                f"the server answered HTTP {seen.status_code} after all retries: {seen.message}"
-            ) from seen
-        if isinstance(seen, openai.APITimeoutError):
-            raise TransportError("the request timed out after all retries") from seen
-        if isinstance(seen, openai.APIConnectionError):
-            cause = seen.__cause__
-            if isinstance(cause, ExtractorError):
-                raise cause from None
-            raise TransportError(f"cannot reach the server: {cause or seen}") from seen
-        seen = seen.__cause__ or seen.__context__

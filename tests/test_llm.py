@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from extractor import (
     TransportError,
 )
 from extractor.grounding import Aligner
-from extractor.llm import DraftAnswer, ModelClient, build_transport, parse_completion
+from extractor.llm import DraftAnswer, ModelClient, build_transport
 from extractor.schemas import Usage
 from extractor.testing import (
     FAKE_KEY,
@@ -139,19 +138,6 @@ async def test_a_loosely_shaped_completion_is_still_read() -> None:
     async with ModelClient(settings, build_transport(settings, inner=_Canned(body))) as client:
         answer = await client.ask(MESSAGES, Aligner(ARTICLE))
     assert [c.quotes for c in answer.draft.status_claims] == [[CLAIM_QUOTE]]
-
-
-def test_parse_completion_strict_lenient_and_refused() -> None:
-    """A well-formed completion parses strictly, an odd one leniently, and non-JSON is refused."""
-    good = json.dumps(completion_body(GOOD)).encode()
-    assert parse_completion(good).choices[0].finish_reason == "tool_calls"
-    odd = completion_body(GOOD, finish_reason="eos")
-    del odd["created"]
-    assert parse_completion(json.dumps(odd).encode()).choices[0].finish_reason == "eos"
-    with pytest.raises(ResponseError, match="not JSON"):
-        parse_completion(b"<html>Bad gateway</html>")
-    with pytest.raises(ResponseError, match="not a chat completion"):
-        parse_completion(b"[1, 2]")
 
 
 async def test_ungrounded_quote_is_reasked_naming_it() -> None:
@@ -325,24 +311,5 @@ async def test_answer_without_a_tool_call_is_a_response_error_after_reasks() -> 
 async def test_sdk_retries_are_off() -> None:
     """The SDK's own retries are off, so tenacity's budget is the only one."""
     async with ModelClient(scripted_settings(), ScriptedTransport([])) as client:
-        assert client._instructor is not None  # built on first use
+        assert client._chat is not None  # built on first use
         assert client._openai is not None and client._openai.max_retries == 0
-
-
-def test_models_with_async_validators_are_still_refused_every_time() -> None:
-    """Checking each model once (a speed-up) still refuses a model with async validators."""
-    from instructor.v2.validation import async_validators
-    from pydantic import BaseModel
-
-    import extractor.llm  # noqa: F401  (installs the speed-up)
-
-    class Flagged(BaseModel):
-        name: str
-
-        @async_validators.async_field_validator("name")
-        async def check(self, value: str) -> str:
-            return value
-
-    for _ in range(2):
-        with pytest.raises(ValueError, match="async"):
-            async_validators.reject_async_validators(Flagged)
