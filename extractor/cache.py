@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import json
 import sqlite3
 import threading
 from importlib import resources
@@ -31,7 +30,6 @@ import platformdirs
 
 from ._exceptions import ConfigurationError
 from .cassette import (
-    decoded_response,
     normalised_request,
     relative_path,
     request_key,
@@ -123,10 +121,22 @@ class ResponseCache:
             self.misses += 1
             return None
         self.hits += 1
-        return {"response": {"status": row[0], "headers": {}, "body": json.loads(row[1])}}
+        return {"response": {"status": row[0], "headers": {}, "body": orjson.loads(row[1])}}
 
-    def put(self, key: str, request: dict[str, Any], status: int, body: Any) -> None:
-        """Store an answer, with its request for reading (the tool schema named, not repeated)."""
+    def put(
+        self,
+        key: str,
+        request: dict[str, Any],
+        status: int,
+        body: Any,
+        *,
+        text: str | None = None,
+    ) -> None:
+        """Store an answer, with its request for reading (the tool schema named, not repeated).
+
+        ``text`` is the answer's JSON as received, stored as it is instead of
+        encoding ``body`` again.
+        """
         body_model = body.get("model") if isinstance(body, dict) else None
         created = dt.datetime.now(dt.UTC).isoformat()
         with self._lock:
@@ -138,7 +148,7 @@ class ResponseCache:
                     created,
                     orjson.dumps(_readable(request)).decode(),
                     status,
-                    orjson.dumps(body).decode(),
+                    orjson.dumps(body).decode() if text is None else text,
                 ),
             )
 
@@ -195,7 +205,7 @@ def _worth_keeping(body: Any) -> bool:
         return False
     for call in (choice.get("message") or {}).get("tool_calls") or []:
         try:
-            json.loads(call["function"]["arguments"])
+            orjson.loads(call["function"]["arguments"])
         except (KeyError, TypeError, ValueError):
             return False
     return True
@@ -220,15 +230,15 @@ class CachingTransport(httpx2.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         if response.status_code != 200:
             return response
-        content = await response.aread()
+        content = await response.aread()  # decoded, and kept on the response
         await response.aclose()
         try:
-            parsed = json.loads(content)
+            parsed = orjson.loads(content)
         except ValueError:
-            parsed = None
+            return response
         if _worth_keeping(parsed):
-            self.cache.put(key, normalised, 200, parsed)
-        return decoded_response(response, content, request)
+            self.cache.put(key, normalised, 200, parsed, text=content.decode("utf-8"))
+        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()  # the cache is closed by whoever opened it
