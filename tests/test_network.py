@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import aiohttp
 import httpx2
 import pytest
 
 from extractor import TransportError
 from extractor.grounding import Aligner
 from extractor.llm import ModelClient
-from extractor.network import NetworkTransport, env_proxy
+from extractor.network import NetworkTransport, _httpx2_error, env_proxy
 from extractor.testing import scripted_settings
 from extractor.transport import RetryingTransport
 
@@ -95,3 +96,41 @@ async def test_unreachable_server_is_reported_as_unreachable() -> None:
     async with ModelClient(settings) as client:
         with pytest.raises(TransportError, match="cannot reach the server"):
             await client.ask([{"role": "user", "content": "x"}], Aligner("x"))
+
+
+async def test_silent_server_is_a_read_timeout() -> None:
+    """A server that accepts but never answers trips httpx2's read timeout, as a ReadTimeout."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(5)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, httpx2.AsyncClient(transport=NetworkTransport(), timeout=0.2) as client:
+        with pytest.raises(httpx2.ReadTimeout):
+            await client.post(f"http://127.0.0.1:{port}/v1", json={"q": 1})
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (aiohttp.ConnectionTimeoutError("connect"), httpx2.ConnectTimeout),
+        (aiohttp.SocketTimeoutError("read"), httpx2.ReadTimeout),
+        (TimeoutError(), httpx2.ReadTimeout),
+        (aiohttp.ServerDisconnectedError(), httpx2.ReadError),
+        (aiohttp.ClientPayloadError("cut"), httpx2.ReadError),
+        (aiohttp.ClientConnectionResetError("reset"), httpx2.ReadError),
+        (aiohttp.NonHttpUrlClientError("ftp://x"), httpx2.UnsupportedProtocol),
+        (aiohttp.ClientError("odd"), httpx2.RemoteProtocolError),
+    ],
+)
+def test_aiohttp_faults_become_the_httpx2_fault_they_are(
+    fault: Exception, expected: type[Exception]
+) -> None:
+    """Each aiohttp fault maps to the httpx2 class that names it, keeping its message."""
+    request = httpx2.Request("POST", "http://127.0.0.1:9/v1")
+    mapped = _httpx2_error(fault, request)
+    assert type(mapped) is expected
+    assert str(mapped)
+    assert mapped.request is request
