@@ -40,21 +40,35 @@ class ChatEndpoint:
         self.client = client
         self.transport = transport
         self._template: httpx2.Request | None = None
+        self._headers = httpx2.Headers()
 
     async def _request(self, content: bytes) -> httpx2.Request:
+        """The SDK's request for this endpoint, with ``content`` as its body."""
         if self._template is None:
-            options = FinalRequestOptions.construct(
-                method="post", url=PATH, security={"bearer_auth": True}
-            )
             if self.client._platform is None:
                 # As the SDK's own request does: the lookup may read files, so it
                 # runs in a worker thread; the headers are built here, in the loop.
-                self.client._platform = await asyncio.to_thread(get_platform)
-            self._template = self.client._build_request(options)
-        template = self._template
-        headers = [(k, v) for k, v in template.headers.raw if k.lower() != b"content-length"]
+                platform = await asyncio.to_thread(get_platform)
+                self.client._platform = self.client._platform or platform
+            if self._template is None:  # another request may have built it meanwhile
+                options = FinalRequestOptions.construct(
+                    method="post", url=PATH, security={"bearer_auth": True}
+                )
+                self._template = self.client._build_request(options)
+                raw = self._template.headers.raw
+                self._headers = httpx2.Headers(
+                    [(k, v) for k, v in raw if k.lower() != b"content-length"]
+                )
+        # Copying a Headers object is a list copy; building one from pairs, as
+        # httpx2 does for every new request, re-checks every header.
+        headers = httpx2.Headers(self._headers)
+        headers["Content-Length"] = str(len(content))
         return httpx2.Request(
-            "POST", template.url, headers=headers, content=content, extensions=template.extensions
+            "POST",
+            self._template.url,
+            headers=headers,
+            stream=httpx2.ByteStream(content),
+            extensions=self._template.extensions,
         )
 
     async def create(self, params: dict[str, Any]) -> ChatCompletion:
