@@ -123,16 +123,32 @@ def _fold_only(text: str) -> str:
     return _SPACE_RUNS.sub(_SPACE, text.translate(table))
 
 
+# What ``_one_to_one`` has learnt of characters so far, shared by every text: the
+# folds that change a character into one other, the characters known to fold one
+# to one, and those that fold to none or several. Unicode bounds all three.
+_ONE_TO_ONE: dict[int, str] = {}
+_SEEN: set[str] = set()
+_NOT_ONE_TO_ONE: set[str] = set()
+
+
 def _one_to_one(text: str) -> dict[int, str] | None:
-    """A ``str.translate`` table folding ``text``, or None if a character folds to 0 or 2+."""
-    table: dict[int, str] = {}
-    for ch in set(text):
+    """A ``str.translate`` table folding ``text``, or None if a character folds to 0 or 2+.
+
+    The table is shared and holds every character met so far, so a text costs
+    set operations over its distinct characters, not a fold of each of them.
+    """
+    chars = set(text)
+    if not chars.isdisjoint(_NOT_ONE_TO_ONE):
+        return None
+    for ch in chars - _SEEN:
         folded = _fold(ch)
         if len(folded) != 1:
+            _NOT_ONE_TO_ONE.add(ch)
             return None
         if folded != ch:
-            table[ord(ch)] = folded
-    return table
+            _ONE_TO_ONE[ord(ch)] = folded
+        _SEEN.add(ch)
+    return _ONE_TO_ONE
 
 
 def _fold_each(text: str) -> tuple[str, array[int]]:

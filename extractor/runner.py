@@ -65,9 +65,12 @@ async def _extract(document: Document, client: ModelClient, prompt: Prompt) -> E
     settings = client.settings
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
     whole = Aligner(document.text)
-    answers = await asyncio.gather(
-        *(_ask_chunk(document, c, client, prompt, whole) for c in chunks)
-    )
+    if len(chunks) == 1:  # most documents: no task to schedule for the one ask
+        answers = [await _ask_chunk(document, chunks[0], client, prompt, whole)]
+    else:
+        answers = await asyncio.gather(
+            *(_ask_chunk(document, c, client, prompt, whole) for c in chunks)
+        )
     run = RunInfo(
         model=settings.model,
         prompt_version=prompt.version,
