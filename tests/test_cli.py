@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -103,6 +104,20 @@ def test_jsonl_prints_one_line_per_document(tmp_path: Path) -> None:
     records = [json.loads(line) for line in lines]
     assert {r["document"]["source"] for r in records} == {str(a), str(b)}
     assert all(r["kind"] == "extraction" and len(r["meetings"]) == 3 for r in records)
+
+
+def test_batch_ends_with_one_summary_line(tmp_path: Path) -> None:
+    """A batch ends with one line of counts, tokens, rate and CPU per document on stderr."""
+    a = _copy_seed(tmp_path, "a.txt")
+    b = _copy_seed(tmp_path, "b.txt")
+    result = _invoke("extract", str(a), str(b), "-f", "jsonl", *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    (summary,) = result.stderr.splitlines()
+    pattern = (
+        r"extractor: 2 extracted, 0 errors, 0 skipped, [\d,]+ tokens in [\d.]+ s "
+        r"\([\d.]+ documents/s, [\d.]+ ms CPU each\)"
+    )
+    assert re.fullmatch(pattern, summary), summary
 
 
 def test_directory_expands_to_its_text_files(tmp_path: Path) -> None:
