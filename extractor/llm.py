@@ -48,9 +48,8 @@ OPENAI_BASE_URL = "https://api.openai.com/v1"
 
 _HANDLERS = mode_registry.get_handlers(Provider.OPENAI, instructor.Mode.TOOLS)
 
-# Wrapped once: instructor would wrap a plain model in a fresh subclass on every
-# call, which defeats its schema cache. The tool and its name are the same, so
-# requests, and the fixtures keyed by them, are unchanged.
+# The draft schema as instructor's tool model (its OpenAI schema and its parser),
+# wrapped once; the tool is still named DraftExtraction, as the fixtures expect.
 _RESPONSE_MODEL = response_schema(DraftExtraction)
 
 

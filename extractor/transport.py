@@ -1,7 +1,7 @@
 """Transport-level retries: timeouts, connection faults, 429 and 5xx.
 
-They live under the SDK (whose own retries are switched off) and under
-instructor's re-ask loop, around the single HTTP exchange, so a 429 during a
+They live under the chat endpoint (the SDK's own retries are switched off)
+and under the re-ask loop, around the single HTTP exchange, so a 429 during a
 re-ask retries that one request instead of restarting the conversation, and
 the two budgets stay separate and bounded. ``Retry-After`` is honoured (capped),
 otherwise waits grow exponentially with jitter.
