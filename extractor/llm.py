@@ -212,15 +212,29 @@ class ModelClient:
                         "the model's answer was cut off at its token limit (finish_reason=length)"
                     ) from exc
                 except _REASKABLE as exc:
-                    failure = exc
-                    params = _HANDLERS.reask_handler(
-                        kwargs=params, response=completion, exception=exc
-                    )
+                    if attempt > self.settings.reasks:
+                        return _salvage(completion, exc, attempt, usage)
+                    params = _reask(params, completion, exc)
                     continue
+                except Exception as exc:  # a completion too odd for the tool-call parser
+                    raise ResponseError(f"cannot read the model's answer: {exc!r}") from exc
                 return DraftAnswer(draft=draft, usage=usage, attempts=attempt)
         finally:
             GROUNDING.reset(grounding)
-        return _salvage(completion, failure, attempt, usage)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _reask(
+    params: dict[str, Any], completion: ChatCompletion, failure: Exception
+) -> dict[str, Any]:
+    """The next request: instructor's re-ask, which answers the tool call with what failed."""
+    try:
+        reasked: dict[str, Any] = _HANDLERS.reask_handler(
+            kwargs=params, response=completion, exception=failure
+        )
+    except Exception as exc:  # nothing in the answer to reply to (no choices, no message)
+        raise ResponseError(f"no usable answer to re-ask about: {_first_lines(failure)}") from exc
+    return reasked
 
 
 def _salvage(

@@ -313,3 +313,25 @@ async def test_sdk_retries_are_off() -> None:
     async with ModelClient(scripted_settings(), ScriptedTransport([])) as client:
         assert client._chat is not None  # built on first use
         assert client._openai is not None and client._openai.max_retries == 0
+
+
+async def test_completion_without_choices_is_a_response_error() -> None:
+    """A completion with no choices at all is a ResponseError naming the answer, not a crash."""
+    body = completion_body(GOOD)
+    body["choices"] = []
+    settings = scripted_settings(reasks=1)
+    async with ModelClient(settings, build_transport(settings, inner=_Canned(body))) as client:
+        with pytest.raises(ResponseError):
+            await client.ask(MESSAGES, Aligner(ARTICLE))
+
+
+async def test_tool_call_without_a_function_is_a_response_error() -> None:
+    """A tool call the parser cannot even open is a ResponseError, asked once, not a crash."""
+    body = completion_body(GOOD)
+    body["choices"][0]["message"]["tool_calls"][0]["function"] = None
+    canned = _Canned(body)
+    settings = scripted_settings(reasks=2)
+    async with ModelClient(settings, build_transport(settings, inner=canned)) as client:
+        with pytest.raises(ResponseError, match="cannot read the model's answer"):
+            await client.ask(MESSAGES, Aligner(ARTICLE))
+    assert canned.calls == 1
