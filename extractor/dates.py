@@ -66,6 +66,12 @@ _CN_DATE = re.compile(
     rf"(?:(?P<y>[0-9]{{4}}|[〇零一二三四五六七八九]{{4}})\s*年\s*)?"
     rf"(?P<m>{_CN_NUM})\s*月\s*(?P<d>{_CN_NUM})\s*[日号號]"
 )
+# "本月14日" (the 14th of this month), "上个月3日", "下月1号": a day of the month
+# before, of or after the dateline's, whatever the day of the dateline.
+_CN_MONTH_SHIFT = {"本": 0, "这": 0, "這": 0, "上": -1, "前": -1, "下": 1, "次": 1}
+_CN_RELATIVE_MONTH_DAY = re.compile(
+    rf"(?P<rel>[本这這上前下次])\s*[个個]?\s*月\s*(?P<d>{_CN_NUM})\s*[日号號]"
+)
 _CN_DAY = re.compile(rf"(?<![0-9月一二三四五六七八九十])(?P<d>{_CN_NUM})\s*[日号號]")
 _EN_MONTH_DAY = re.compile(
     rf"\b{_EN_MONTH}\.?\s+(?P<d>\d{{1,2}}){_ORD}\b(?:,?\s+(?P<y>\d{{4}})\b)?"
@@ -199,6 +205,13 @@ def _explicit(text: str, anchor: date | None, planned: bool) -> date | _Absent |
     if match:
         year = _cn_year(match["y"]) if match["y"] else None
         return _complete(year, _cn_int(match["m"]), _cn_int(match["d"]), anchor, planned)
+
+    match = _CN_RELATIVE_MONTH_DAY.search(text)
+    if match:
+        if anchor is None:
+            return None
+        month_index = anchor.year * 12 + anchor.month - 1 + _CN_MONTH_SHIFT[match["rel"]]
+        return _make(month_index // 12, month_index % 12 + 1, _cn_int(match["d"]))
 
     match = _CN_DAY.search(text)
     if match:  # "14日", as Xinhua dates events in the dateline's month

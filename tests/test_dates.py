@@ -131,6 +131,12 @@ def test_russian(expr: str, expected: date) -> None:
         ("下周一", date(2022, 7, 18)),
         ("今天", date(2022, 7, 14)),
         ("昨天", date(2022, 7, 13)),
+        ("本月14日", date(2022, 7, 14)),
+        ("本月20日", date(2022, 7, 20)),  # this month's, though after the dateline
+        ("上个月3日", date(2022, 6, 3)),
+        ("上月30号", date(2022, 6, 30)),
+        ("下月1日", date(2022, 8, 1)),
+        ("這個月十日", date(2022, 7, 10)),
     ],
 )
 def test_chinese(expr: str, expected: date) -> None:
@@ -148,7 +154,9 @@ def test_vague_expressions_give_none(expr: str) -> None:
     assert resolve_date(expr, THU) is None
 
 
-@pytest.mark.parametrize("expr", ["on Thursday", "yesterday", "July 14", "7月14日", "вчера"])
+@pytest.mark.parametrize(
+    "expr", ["on Thursday", "yesterday", "July 14", "7月14日", "本月14日", "вчера"]
+)
 def test_relative_without_anchor_gives_none(expr: str) -> None:
     """Without a dateline, expressions that need one resolve to None."""
     assert resolve_date(expr, None) is None
