@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 
 from extractor import ResponseError
-from extractor.cache import ResponseCache
+from extractor.cache import CachingTransport, ResponseCache
 from extractor.testing import FAKE_KEY, run_scripted, scripted_settings
 
 
@@ -124,3 +126,25 @@ async def test_stored_request_names_the_tool_instead_of_repeating_its_schema(
     for request in requests:
         assert request["body"]["tools"] == ["DraftExtraction"]
         assert request["body"]["messages"][-1]["role"] in ("user", "tool")
+
+
+async def test_encoded_answer_is_stored_and_handed_on_decoded(tmp_path: Path) -> None:
+    """A gzip answer from the network is stored as its JSON text and read back as JSON."""
+    body = {"choices": [{"finish_reason": "stop", "message": {"content": "ok"}}], "model": "m"}
+    packed = gzip.compress(json.dumps(body).encode())
+
+    class Gzipped(httpx2.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            headers = {"content-type": "application/json", "content-encoding": "gzip"}
+            return httpx2.Response(200, headers=headers, stream=httpx2.ByteStream(packed))
+
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    transport = CachingTransport(cache, Gzipped(), base_url="http://127.0.0.1:9/v1")
+    request = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions", json={"q": 1})
+    response = await transport.handle_async_request(request)
+    assert json.loads(await response.aread()) == body
+    (stored,) = sqlite3.connect(tmp_path / "cache.sqlite").execute("select body from responses")
+    assert json.loads(stored[0]) == body
+    again = await transport.handle_async_request(request)  # a hit, decoded as stored
+    assert json.loads(await again.aread()) == body
+    cache.close()

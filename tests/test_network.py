@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -134,3 +135,17 @@ def test_aiohttp_faults_become_the_httpx2_fault_they_are(
     assert type(mapped) is expected
     assert str(mapped)
     assert mapped.request is request
+
+
+async def test_gzip_answer_is_decoded_once() -> None:
+    """A gzip-encoded answer (as real APIs send) arrives decoded, exactly once."""
+    packed = gzip.compress(ANSWER)
+    head = (
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\n"
+        f"content-length: {len(packed)}\r\nconnection: close\r\n\r\n"
+    )
+    async for url in _server([head.encode() + packed]):
+        async with httpx2.AsyncClient(transport=NetworkTransport()) as client:
+            response = await client.post(url, json={"q": 1})
+        assert response.content == ANSWER
+        assert response.json()["ok"] is True
