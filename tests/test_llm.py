@@ -68,12 +68,16 @@ def _ungrounded() -> dict[str, Any]:
     return answer
 
 
-async def _ask(script: list[Any], **overrides: Any) -> tuple[DraftAnswer, ScriptedTransport]:
+async def _ask_through(inner: httpx2.AsyncBaseTransport, **overrides: Any) -> DraftAnswer:
+    """Ask once for MESSAGES over ARTICLE, with ``inner`` as the network under the real stack."""
     settings = scripted_settings(**overrides)
+    async with ModelClient(settings, build_transport(settings, inner=inner)) as client:
+        return await client.ask(MESSAGES, Aligner(ARTICLE))
+
+
+async def _ask(script: list[Any], **overrides: Any) -> tuple[DraftAnswer, ScriptedTransport]:
     scripted = ScriptedTransport(script)
-    async with ModelClient(settings, build_transport(settings, inner=scripted)) as client:
-        answer = await client.ask(MESSAGES, Aligner(ARTICLE))
-    return answer, scripted
+    return await _ask_through(scripted, **overrides), scripted
 
 
 def _tool_messages(body: dict[str, Any]) -> list[str]:
@@ -134,9 +138,7 @@ async def test_a_loosely_shaped_completion_is_still_read() -> None:
     """An OpenAI-compatible server's answer that strict parsing refuses is read leniently."""
     body = completion_body(GOOD, finish_reason="eos")  # not a finish reason OpenAI sends
     del body["created"], body["object"]
-    settings = scripted_settings()
-    async with ModelClient(settings, build_transport(settings, inner=_Canned(body))) as client:
-        answer = await client.ask(MESSAGES, Aligner(ARTICLE))
+    answer = await _ask_through(_Canned(body))
     assert [c.quotes for c in answer.draft.status_claims] == [[CLAIM_QUOTE]]
 
 
@@ -255,22 +257,18 @@ async def test_persistent_500_raises_transport_error() -> None:
 
 async def test_persistent_500_uses_exactly_the_transport_budget() -> None:
     """``transport_retries`` extra tries are made, and no re-ask follows a server error."""
-    settings = scripted_settings(transport_retries=2)
     scripted = ScriptedTransport([Fault(500)] * 3)
-    async with ModelClient(settings, build_transport(settings, inner=scripted)) as client:
-        with pytest.raises(TransportError):
-            await client.ask(MESSAGES, Aligner(ARTICLE))
+    with pytest.raises(TransportError):
+        await _ask_through(scripted, transport_retries=2)
     assert len(scripted.bodies) == 3
     assert not scripted.script
 
 
 async def test_401_raises_configuration_error_without_retrying() -> None:
     """A refused key is a configuration problem, reported at once, not retried."""
-    settings = scripted_settings()
     scripted = ScriptedTransport([Fault(401), GOOD])
-    async with ModelClient(settings, build_transport(settings, inner=scripted)) as client:
-        with pytest.raises(ConfigurationError, match="401"):
-            await client.ask(MESSAGES, Aligner(ARTICLE))
+    with pytest.raises(ConfigurationError, match="401"):
+        await _ask_through(scripted)
     assert len(scripted.bodies) == 1
 
 
@@ -289,10 +287,8 @@ async def test_replay_miss_surfaces_unwrapped(tmp_path: Path) -> None:
 async def test_cut_off_answer_raises_response_error() -> None:
     """An answer stopped at the token limit is a ResponseError saying so."""
     canned = _Canned(completion_body(GOOD, finish_reason="length"))
-    settings = scripted_settings()
-    async with ModelClient(settings, build_transport(settings, inner=canned)) as client:
-        with pytest.raises(ResponseError, match="finish_reason=length"):
-            await client.ask(MESSAGES, Aligner(ARTICLE))
+    with pytest.raises(ResponseError, match="finish_reason=length"):
+        await _ask_through(canned)
 
 
 async def test_answer_without_a_tool_call_is_a_response_error_after_reasks() -> None:
@@ -301,10 +297,8 @@ async def test_answer_without_a_tool_call_is_a_response_error_after_reasks() -> 
     body["choices"][0]["message"] = {"role": "assistant", "content": "I cannot help with that."}
     body["choices"][0]["finish_reason"] = "stop"
     canned = _Canned(body)
-    settings = scripted_settings(reasks=1)
-    async with ModelClient(settings, build_transport(settings, inner=canned)) as client:
-        with pytest.raises(ResponseError, match="no usable answer after 2 attempts"):
-            await client.ask(MESSAGES, Aligner(ARTICLE))
+    with pytest.raises(ResponseError, match="no usable answer after 2 attempts"):
+        await _ask_through(canned, reasks=1)
     assert canned.calls == 2
 
 
@@ -319,10 +313,8 @@ async def test_completion_without_choices_is_a_response_error() -> None:
     """A completion with no choices at all is a ResponseError naming the answer, not a crash."""
     body = completion_body(GOOD)
     body["choices"] = []
-    settings = scripted_settings(reasks=1)
-    async with ModelClient(settings, build_transport(settings, inner=_Canned(body))) as client:
-        with pytest.raises(ResponseError):
-            await client.ask(MESSAGES, Aligner(ARTICLE))
+    with pytest.raises(ResponseError):
+        await _ask_through(_Canned(body), reasks=1)
 
 
 async def test_tool_call_without_a_function_is_a_response_error() -> None:
@@ -330,8 +322,6 @@ async def test_tool_call_without_a_function_is_a_response_error() -> None:
     body = completion_body(GOOD)
     body["choices"][0]["message"]["tool_calls"][0]["function"] = None
     canned = _Canned(body)
-    settings = scripted_settings(reasks=2)
-    async with ModelClient(settings, build_transport(settings, inner=canned)) as client:
-        with pytest.raises(ResponseError, match="cannot read the model's answer"):
-            await client.ask(MESSAGES, Aligner(ARTICLE))
+    with pytest.raises(ResponseError, match="cannot read the model's answer"):
+        await _ask_through(canned, reasks=2)
     assert canned.calls == 1
