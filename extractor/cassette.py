@@ -135,14 +135,16 @@ class CassetteStore:
         path = self.path_for(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(
-            json.dumps(exchange, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-            encoding="utf-8",
-        )
+        tmp.write_text(exchange_text(exchange), encoding="utf-8")
         tmp.replace(path)
         if self._index is not None:
             self._index[path.stem] = path
         return path
+
+
+def exchange_text(exchange: dict[str, Any]) -> str:
+    """A cassette file's text: sorted, indented, UTF-8 as written, so rebuilds diff cleanly."""
+    return json.dumps(exchange, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def relative_path(request: httpx2.Request, base_path: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx2
 
-from .cassette import CassetteStore, CassetteTransport
+from .cassette import CassetteStore, CassetteTransport, exchange_text
 from .document import read_document
 from .grounding import Aligner
 from .llm import OPENAI_BASE_URL, ModelClient
@@ -238,8 +238,7 @@ def _keep_dates_of_unchanged(cassette_dir: Path, previous: dict[str, Any]) -> No
             and (old["request"], old["response"]) == (new["request"], new["response"])
         ):
             new["provenance"]["created_at"] = old["provenance"]["created_at"]
-            text = json.dumps(new, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-            path.write_text(text, encoding="utf-8")
+            path.write_text(exchange_text(new), encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Literal
+from typing import Literal, get_args
 
 from .schemas import ErrorRecord, Evidence, Result
 
 Format = Literal["json", "jsonl", "csv"]
-FORMATS: tuple[str, ...] = ("json", "jsonl", "csv")
+FORMATS: tuple[str, ...] = get_args(Format)
 
 CSV_COLUMNS = (
     "source", "document_id", "record", "id", "status", "date", "place", "participants",
