@@ -1,10 +1,11 @@
-"""From the model's draft to grounded, normalised records.
+"""From the model's draft to supported, normalised records.
 
 Pure and deterministic: given a document and a draft it always yields the same
-``Extraction``. This is where the trust rules are enforced a second time, after
-the re-ask loop: every quote is aligned to offsets in the original text, and a
-meeting or claim with a quote that does not align is dropped with a warning, so
-nothing ungrounded can leave the pipeline even when the re-ask budget ran out.
+``Extraction``. The support check (``extractor.support``) runs here a last time,
+after the re-ask loop, so nothing unsupported leaves the pipeline even when the
+re-ask budget ran out; what it keeps is then normalised (countries,
+organisations, statuses, dates) and merged (one participant per person, one
+record per meeting or claim reported twice).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from .organisations import resolve_organisation
 from .schemas import (
     DocumentInfo,
     DraftExtraction,
-    DraftParticipant,
     Evidence,
     Extraction,
     Grounding,
@@ -38,6 +38,7 @@ from .schemas import (
     StatusClaim,
 )
 from .statuses import is_known, level_below, levels
+from .support import Article, CheckedClaim, CheckedMeeting, Proof, Side, review
 
 # Standings that are not rungs of a membership ladder, so no vocabulary lists them.
 _NOT_LEVELS = {Status.chair, Status.office_holder, Status.other}
@@ -123,159 +124,80 @@ def document_info(document: Document) -> DocumentInfo:
     )
 
 
-_Span = tuple[int, int]
-"""A passage as ``(start, end)`` offsets into the document text."""
+def _evidence(text: str, proofs: Iterable[Proof]) -> list[Evidence]:
+    """Evidence for the passages, in text order, without repeats or passages inside another.
 
-
-@dataclass
-class _Grounder:
-    """Aligns quotes and remembers why records were dropped.
-
-    Passages stay plain spans, and the counts plain ints, until records are
-    built: a validated pydantic object per quote (and a model attribute per
-    count) cost more than the records themselves.
+    Where two proofs cover the same passage the first one's field is kept, so
+    the sentence of a claim stays "claim" even when it also carries the stance.
     """
-
-    text: str
-    aligner: Aligner
-    warnings: list[str] = field(default_factory=list)
-    acronyms: dict[str, str] = field(default_factory=dict)
-    returned: int = 0
-    grounded: int = 0
-    dropped: int = 0
-
-    def span(self, quote: str, hint: int = 0, *, whole_word: bool = False) -> _Span | None:
-        self.returned += 1
-        span = self.aligner.find(quote, start_hint=hint, whole_word=whole_word)
-        if span is not None:
-            self.grounded += 1
-        return span
-
-    def evidence(self, spans: Iterable[_Span]) -> list[Evidence]:
-        """Evidence for the passages, in text order, without repeats or passages inside another."""
-        text = self.text
-        return [Evidence(quote=text[s:e], start=s, end=e) for s, e in _unique_spans(spans)]
-
-    def stats(self) -> Grounding:
-        return Grounding(
-            quotes_returned=self.returned,
-            quotes_grounded=self.grounded,
-            records_dropped=self.dropped,
-        )
-
-    def drop(self, warning: str) -> None:
-        self.dropped += 1
-        self.warnings.append(warning)
-
-    def mentions(self, quote: str, name: str | None, hint: int) -> list[_Span]:
-        """Passages of one mention of a participant.
-
-        A mention carrying the person's name ("Putin", "Mr. Sarybay") is theirs
-        wherever it occurs, so every occurrence is kept; one by title only
-        ("the Ambassador") may mean someone else elsewhere, so only the first
-        occurrence at or after the participant's name is taken.
-        """
-        name_words = {w.casefold() for w in (name or "").split()}
-        if name_words & {w.casefold().strip(".,") for w in quote.split()}:
-            self.returned += 1
-            spans = self.aligner.find_all(quote, whole_word=True) or self.aligner.find_all(quote)
-            if not spans:
-                return []
-            self.grounded += 1
-            return spans
-        span = self.span(quote, hint, whole_word=True)
-        return [span] if span else []
-
-    def all_or_nothing(self, quotes: Iterable[str], what: str) -> list[Evidence] | None:
-        """Evidence for every quote, or None (and a warning) if any fails to align."""
-        found: list[_Span] = []
-        for quote in quotes:
-            span = self.span(quote)
-            if span is None:
-                self.drop(f"dropped {what}: quote not found in the text: {quote!r}")
-                return None
-            found.append(span)
-        return self.evidence(found)
-
-
-def _unique_spans(spans: Iterable[_Span]) -> list[_Span]:
-    """Spans in text order, without repeats or passages inside another one."""
-    kept: list[_Span] = []
-    for start, end in sorted(set(spans), key=lambda span: (span[0], -span[1])):
-        if kept and start >= kept[-1][0] and end <= kept[-1][1]:
+    by_span: dict[tuple[int, int], Proof] = {}
+    for proof in proofs:
+        by_span.setdefault((proof.start, proof.end), proof)
+    kept: list[Proof] = []
+    for (start, end), proof in sorted(by_span.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
+        if (
+            kept
+            and start >= kept[-1].start
+            and end <= kept[-1].end
+            and proof.field == kept[-1].field
+        ):
             continue
-        kept.append((start, end))
-    return kept
+        kept.append(proof)
+    return [
+        Evidence(
+            quote=text[p.start : p.end], start=p.start, end=p.end, field=p.field, aligned=p.how
+        )  # type: ignore[arg-type]
+        for p in kept
+    ]
 
 
 def _unique(evidence: Iterable[Evidence]) -> list[Evidence]:
-    """Evidence in text order, without repeats or passages inside another one."""
-    by_span = {(e.start, e.end): e for e in evidence}
-    return [by_span[span] for span in _unique_spans(by_span)]
+    """Evidence in text order, each passage once (the first field that claimed it)."""
+    by_span: dict[tuple[int, int, str | None], Evidence] = {}
+    for e in evidence:
+        by_span.setdefault((e.start, e.end, e.field), e)
+    return sorted(by_span.values(), key=lambda e: (e.start, -e.end))
 
 
 def _participants(
-    draft: DraftExtraction, g: _Grounder, doc_sha: str
-) -> tuple[list[Participant], dict[str, str]]:
-    """Grounded, merged participants, and each draft ref's participant id."""
-    grounded: list[tuple[DraftParticipant, list[_Span]]] = []
-    for p in draft.participants:
-        label = p.name or p.title or p.ref
-        name_span = g.span(p.name) if p.name else None
-        if p.name and name_span is None:
-            g.drop(f"dropped participant {label!r}: name not found in the text")
-            continue
-        hint = name_span[0] if name_span else 0
-        mentions: list[_Span] = []
-        for quote in p.mentions:
-            found = g.mentions(quote, p.name, hint)
-            if not found:
-                g.warnings.append(f"dropped mention {quote!r} of {label!r}: not found in the text")
-            mentions += found
-        if name_span:
-            mentions.append(name_span)
-        if not mentions:
-            g.drop(f"dropped participant {label!r}: no mention found in the text")
-            continue
-        grounded.append((p, mentions))
-
-    # Each draft's organisation is resolved once, for its profile and for the record.
-    orgs = [organisation(p.organisation, g.acronyms) for p, _ in grounded]
+    sides: list[Side], text: str, acronyms: dict[str, str], doc_sha: str
+) -> tuple[list[Participant], dict[int, str]]:
+    """Merged participants, and each side's participant id (keyed by ``id(side)``)."""
+    orgs = [organisation(s.organisation, acronyms) for s in sides]
     profiles = [
         Profile(
-            name=p.name,
-            title=p.title,
+            name=s.name,
+            title=s.title,
             organisation=(org.short or org.full) if org else None,
-            state=country_code(p.state) or p.state,
-            is_person=p.kind is ParticipantKind.person,
+            state=country_code(s.state) or s.state,
+            is_person=s.kind is ParticipantKind.person,
         )
-        for (p, _), org in zip(grounded, orgs, strict=True)
+        for s, org in zip(sides, orgs, strict=True)
     ]
     groups = group_same(profiles)
-
     members: dict[int, list[int]] = {}
-    for i, g_root in enumerate(groups):
-        members.setdefault(g_root, []).append(i)
-    ref_to_id: dict[str, str] = {}
+    for i, root in enumerate(groups):
+        members.setdefault(root, []).append(i)
+    side_to_id: dict[int, str] = {}
     result: list[Participant] = []
     for indices in members.values():
-        drafts = [grounded[i][0] for i in indices]
-        spans = _unique_spans(span for i in indices for span in grounded[i][1])
-        named = max(drafts, key=lambda d: len(d.name or ""))
+        group = [sides[i] for i in indices]
+        evidence = _evidence(text, (p for s in group for p in s.proofs))
+        named = max(group, key=lambda d: len(d.name or ""))
         name = named.name
         # The title given with the fullest name, not the longest description.
-        title = named.title or next((d.title for d in drafts if d.title), None)
-        org = next((orgs[i] for i in indices if grounded[i][0].organisation), None)
-        state_written = next((d.state for d in drafts if d.state), None)
-        kind = drafts[0].kind
+        title = named.title or next((d.title for d in group if d.title), None)
+        org = next((orgs[i] for i in indices if sides[i].organisation), None)
+        state_written = next((d.state for d in group if d.state), None)
+        kind = group[0].kind
         state = country_code(state_written)
         if kind is ParticipantKind.state and state is None:
             state = country_code(name) or next(
-                (c for c in (country_code(g.text[s:e]) for s, e in spans) if c), None
+                (c for c in (country_code(e.quote) for e in evidence) if c), None
             )
-        pid = stable_id("p", doc_sha, name or "", title or "", spans[0][0])
-        for d in drafts:
-            ref_to_id[d.ref] = pid
+        pid = stable_id("p", doc_sha, name or "", title or "", evidence[0].start)
+        for d in group:
+            side_to_id[id(d)] = pid
         result.append(
             Participant(
                 id=pid,
@@ -285,39 +207,37 @@ def _participants(
                 organisation=org,
                 state=state,
                 state_as_written=state_written,
-                mentions=g.evidence(spans),
+                mentions=evidence,
             )
         )
     result.sort(key=lambda p: p.mentions[0].start)
-    return result, ref_to_id
+    return result, side_to_id
 
 
 def _meetings(
-    draft: DraftExtraction, g: _Grounder, ids: dict[str, str], document: Document
+    checked: list[CheckedMeeting], ids: dict[int, str], document: Document, stats: _Stats
 ) -> list[Meeting]:
     dateline = document.dateline
     anchor = dateline.date if dateline else None
     found: list[Meeting] = []
-    for i, m in enumerate(draft.meetings):
-        what = f"meeting {i + 1}"
-        evidence = g.all_or_nothing(m.quotes, what)
-        if evidence is None:
-            continue
-        sides = list(dict.fromkeys(ids[r] for r in m.participants if r in ids))
+    for i, c in enumerate(checked):
+        m = c.draft
+        sides = list(dict.fromkeys(ids[id(s)] for s in c.sides))
         if len(sides) < 2:
-            g.drop(f"dropped {what}: fewer than two grounded participants")
+            stats.drop(f"dropped meeting {i + 1}: its sides are one participant")
             continue
         planned = m.status is MeetingStatus.planned
         from_dateline: list[str] = []
-        date = resolve_date(m.date_text, anchor, planned=planned) if m.date_text else None
-        if m.date_text is None and not planned and anchor is not None:
+        date = resolve_date(c.date_text, anchor, planned=planned) if c.date_text else None
+        if c.date_text is None and not planned and anchor is not None:
             date = anchor
             from_dateline.append("date")
-        place = english("places", m.place.strip()) if m.place else None
+        place = english("places", c.place.strip()) if c.place else None
         remote = m.format in (MeetingFormat.phone, MeetingFormat.video)
         if place is None and not planned and not remote and dateline and dateline.place:
             place = dateline.place
             from_dateline.append("place")
+        evidence = _evidence(document.text, c.proofs)
         found.append(
             Meeting(
                 id=stable_id("m", document.sha256, *sides, m.status, date, evidence[0].start),
@@ -325,12 +245,13 @@ def _meetings(
                 status=m.status,
                 format=m.format,
                 date=date,
-                date_text=m.date_text,
+                date_text=c.date_text,
                 place=place,
                 from_dateline=from_dateline,  # type: ignore[arg-type]
                 topics=m.topics,
                 outcomes=m.outcomes,
                 evidence=evidence,
+                unchecked=c.unchecked,
             )
         )
     merged: list[Meeting] = []
@@ -381,20 +302,21 @@ def _merge_meetings(a: Meeting, b: Meeting) -> Meeting:
 
 
 def _claims(
-    draft: DraftExtraction, g: _Grounder, ids: dict[str, str], document: Document
+    checked: list[CheckedClaim],
+    ids: dict[int, str],
+    participants: list[Participant],
+    document: Document,
+    stats: _Stats,
+    acronyms: dict[str, str],
 ) -> list[StatusClaim]:
     anchor = document.dateline.date if document.dateline else None
     merged: dict[tuple[object, ...], StatusClaim] = {}
-    for i, c in enumerate(draft.status_claims):
-        evidence = g.all_or_nothing(c.quotes, f"status claim {i + 1} ({c.subject})")
-        if evidence is None:
-            continue
-        org = organisation(c.organisation, g.acronyms)
-        if org is None:
-            g.drop(f"dropped status claim {i + 1}: no organisation")
-            continue
-        subject_participant = ids.get(c.subject_ref) if c.subject_ref else None
+    for i, checked_claim in enumerate(checked):
+        c = checked_claim.draft
+        org = organisation(checked_claim.organisation, acronyms)
+        assert org is not None  # support keeps only claims whose organisation is named
         subject_code = country_code(c.subject)
+        subject_participant = _person(c.subject, participants) if subject_code is None else None
         from_status, inferred = c.from_status, False
         if from_status is None and c.upgrade and org.short:
             from_status = level_below(org.short, c.status, anchor)
@@ -405,13 +327,16 @@ def _claims(
             and levels(org.short, anchor)
             and not is_known(org.short, c.status, anchor)
         ):
-            g.warnings.append(
+            stats.warnings.append(
                 f"status claim {i + 1}: {org.short} has no {c.status.value!r} status "
                 f"{'on ' + anchor.isoformat() if anchor else 'today'}; kept as the text says it"
             )
-        key = (subject_code or c.subject.casefold(), org.short or org.full, c.status, c.stance)
-        claimant = ids.get(c.claimant_ref) if c.claimant_ref else None
-        supporters = {ids[r] for r in c.supporter_refs if r in ids}
+        stance = checked_claim.stance
+        key = (subject_code or c.subject.casefold(), org.short or org.full, c.status, stance)
+        claimant = ids.get(id(checked_claim.claimant)) if checked_claim.claimant else None
+        supporters = {ids[id(s)] for s in checked_claim.supporters}
+        evidence = _evidence(document.text, checked_claim.proofs)
+        status_words = next((e.quote for e in evidence if e.field == "status"), c.status_quote)
         if key in merged:  # the same claim twice (or in two chunks): one record
             old = merged[key]
             merged[key] = old.model_copy(
@@ -424,7 +349,7 @@ def _claims(
                     "from_status_inferred": (
                         old.from_status_inferred if old.from_status else inferred
                     ),
-                    "time_text": old.time_text or c.time_text,
+                    "time_text": old.time_text or checked_claim.time_text,
                 }
             )
             continue
@@ -435,16 +360,36 @@ def _claims(
             subject_participant=subject_participant,
             organisation=org,
             status=c.status,
-            status_text=c.status_text,
-            stance=c.stance,
+            status_text=status_words,
+            stance=stance,
             from_status=from_status,
             from_status_inferred=inferred,
             claimant=claimant,
             supporters=sorted(supporters),
-            time_text=c.time_text,
+            time_text=checked_claim.time_text,
             evidence=evidence,
+            unchecked=checked_claim.unchecked,
         )
     return sorted(merged.values(), key=lambda c: c.evidence[0].start)
+
+
+def _person(subject: str, participants: list[Participant]) -> str | None:
+    """The participant a subject names, when one person's name is the subject's."""
+    words = {w.casefold() for w in subject.split()}
+    found = [
+        p.id for p in participants if p.name and words & {w.casefold() for w in p.name.split()}
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+@dataclass
+class _Stats:
+    warnings: list[str] = field(default_factory=list)
+    dropped: int = 0
+
+    def drop(self, warning: str) -> None:
+        self.dropped += 1
+        self.warnings.append(warning)
 
 
 def assemble(
@@ -455,22 +400,30 @@ def assemble(
     aligner: Aligner | None = None,
     warnings: Iterable[str] = (),
 ) -> Extraction:
-    """Ground, normalise and merge a draft into the records users get."""
-    g = _Grounder(
-        document.text,
-        aligner or Aligner(document.text),
-        list(warnings),
-        acronyms=defined_acronyms(document.text),
-    )
-    participants, ids = _participants(draft, g, document.sha256)
-    meetings = _meetings(draft, g, ids, document)
-    claims = _claims(draft, g, ids, document)
+    """Check a draft's support, then normalise and merge what holds into the records users get."""
+    acronyms = defined_acronyms(document.text)
+    article = Article(document.text, aligner or Aligner(document.text), acronyms)
+    checked = review(draft, article)
+    stats = _Stats(warnings=[*warnings, *checked.warnings()])
+    sides = [s for m in checked.meetings for s in m.sides]
+    for c in checked.claims:
+        sides += ([c.claimant] if c.claimant else []) + c.supporters
+    participants, ids = _participants(sides, document.text, acronyms, document.sha256)
+    meetings = _meetings(checked.meetings, ids, document, stats)
+    claims = _claims(checked.claims, ids, participants, document, stats, acronyms)
     return Extraction(
         document=document_info(document),
         run=run,
         participants=participants,
         meetings=meetings,
         status_claims=claims,
-        grounding=g.stats(),
-        warnings=g.warnings,
+        grounding=Grounding(
+            quotes_returned=checked.quotes_returned,
+            quotes_grounded=checked.quotes_grounded,
+            records_kept=len(meetings) + len(claims),
+            records_dropped=checked.count("dropped") + stats.dropped,
+            fields_nulled=checked.count("nulled"),
+            quotes_dropped=checked.count("quote dropped"),
+        ),
+        warnings=stats.warnings,
     )

@@ -20,13 +20,14 @@ order of its inverted names such as "Korea, Republic of"); what pycountry misses
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from functools import cache, lru_cache
 from importlib.resources import files
 
 import pycountry
 
-__all__ = ["country_code", "country_name"]
+__all__ = ["country_code", "country_mentions", "country_name"]
 
 _ALIASES_FILE = "country_aliases.json"
 
@@ -186,3 +187,49 @@ def country_name(code: str | None) -> str | None:
     if country is None:
         return None
     return getattr(country, "common_name", None) or country.name
+
+
+# A run of one to six words (Latin, Greek, Cyrillic letters, digits, apostrophes
+# and hyphens inside a word): the longest state names ("the Republic of the
+# Union of Myanmar") have six after "the".
+_WORD = re.compile(r"[^\W_](?:[\w'\u2019-]*[^\W_])?")
+_MAX_WORDS = 6
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+
+
+def country_mentions(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Every state the text names, with the offsets of each naming, longest names first.
+
+    For the support check, which must know whether a state is named in the
+    article at all (however the model wrote it) and where. Word runs are looked
+    up whole (the same exact lookup as ``country_code``, so no guessing), and
+    runs of Chinese characters by their substrings, since they have no spaces.
+    """
+    found: dict[str, list[tuple[int, int]]] = {}
+    taken: list[tuple[int, int]] = []
+
+    def add(code: str, start: int, end: int) -> None:
+        if any(s <= start and end <= e for s, e in taken):
+            return  # inside a longer naming already found ("Republic of Korea")
+        taken.append((start, end))
+        found.setdefault(code, []).append((start, end))
+
+    words = list(_WORD.finditer(text))
+    for size in range(_MAX_WORDS, 0, -1):
+        for i in range(len(words) - size + 1):
+            start, end = words[i].start(), words[i + size - 1].end()
+            if size > 1 and "\n" in text[start:end]:
+                continue
+            code = _code(text[start:end])
+            if code is not None:
+                add(code, start, end)
+    for run in _CJK.finditer(text):
+        chars = run.group()
+        for size in range(min(len(chars), 8), 1, -1):
+            for i in range(len(chars) - size + 1):
+                code = _code(chars[i : i + size])
+                if code is not None:
+                    add(code, run.start() + i, run.start() + i + size)
+    for spans in found.values():
+        spans.sort()
+    return found

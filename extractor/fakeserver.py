@@ -174,31 +174,28 @@ def _names(article: str) -> list[str]:
 def synthesise_arguments(article: str, *, ungrounded: bool = False) -> dict[str, Any]:
     """A ``DraftExtraction``-shaped answer cut from the article itself.
 
-    Two participants from the first two distinct capitalised words (the word is
-    the name and the mention) and one meeting between them quoting the first
-    sentence; empty lists when the article has fewer than two such words. With
+    One meeting between two sides named by the first two distinct capitalised
+    words (each word the side's name and mention), quoting the first sentence; empty lists when the article has fewer than two such words. With
     ``ungrounded`` the quote is a sentence the article does not contain.
     """
     names = _names(article)
     quote = UNGROUNDED_QUOTE if ungrounded else _first_sentence(article)
     if len(names) < 2 or not quote:
         if not ungrounded:
-            return {"participants": [], "meetings": [], "status_claims": []}
+            return {"meetings": [], "status_claims": []}
         claim = {
             "subject": "Nobody",
+            "subject_quote": "Nobody",
             "organisation": "SCO",
             "status": "member",
-            "status_text": "member",
+            "status_quote": "member",
             "stance": "holds",
             "quotes": [quote],
         }
-        return {"participants": [], "meetings": [], "status_claims": [claim]}
-    participants = [
-        {"ref": f"p{i}", "name": name, "kind": "person", "mentions": [name]}
-        for i, name in enumerate(names, 1)
-    ]
-    meeting = {"participants": ["p1", "p2"], "status": "held", "quotes": [quote]}
-    return {"participants": participants, "meetings": [meeting], "status_claims": []}
+        return {"meetings": [], "status_claims": [claim]}
+    sides = [{"name": name, "kind": "person", "mentions": [name]} for name in names]
+    meeting = {"sides": sides, "status": "held", "quotes": [quote]}
+    return {"meetings": [meeting], "status_claims": []}
 
 
 # --------------------------------------------------------------------------- server

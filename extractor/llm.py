@@ -2,8 +2,8 @@
 
 Builds the HTTP stack (response cache, cassette record/replay, tenacity
 retries, rate limiter, then ``network``'s aiohttp transport) under an OpenAI
-client whose own retries are off, and asks for a ``DraftExtraction`` with the
-document's aligner set in ``GROUNDING`` so ungrounded quotes are re-asked.
+client whose own retries are off, and asks for a ``DraftExtraction``, re-asking
+with what the caller's support check finds unsupported.
 
 instructor's handlers for OpenAI tool calls do the model-specific work: the
 tool definition from the schema, reading and validating the tool call, and
@@ -18,6 +18,7 @@ of the last answer plus a warning.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -36,11 +37,10 @@ from ._exceptions import ResponseError
 from .cache import CachingTransport, ResponseCache, open_cache
 from .cassette import CassetteStore, CassetteTransport
 from .chat import ChatEndpoint
-from .grounding import Aligner
 from .network import NetworkTransport
 from .ratelimit import RateLimitedTransport, RateLimiter
 from .schemas import DraftExtraction, Usage
-from .schemas.draft import GROUNDING, parse_leniently
+from .schemas.draft import parse_leniently
 from .settings import Settings
 from .transport import RetryingTransport
 
@@ -54,9 +54,26 @@ _RESPONSE_MODEL = response_schema(DraftExtraction)
 
 
 def _tool_params() -> dict[str, Any]:
-    """What instructor adds to a request so the answer fills our schema: the tool and its choice."""
+    """What instructor adds to a request so the answer fills our schema: the tool and its choice.
+
+    The schema's per-field titles ("Date Text" for ``date_text``) tell a model
+    nothing the key does not, and travel with every request, so they go.
+    """
     _, params = _HANDLERS.request_handler(response_model=_RESPONSE_MODEL, kwargs={})
-    return {k: v for k, v in params.items() if k != "messages"}
+    return {k: _untitled(v) for k, v in params.items() if k != "messages"}
+
+
+def _untitled(node: Any, *, in_properties: bool = False) -> Any:
+    """A JSON Schema without ``title`` keywords (a property that is named "title" stays)."""
+    if isinstance(node, list):
+        return [_untitled(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        k: _untitled(v, in_properties=(k == "properties" and not in_properties))
+        for k, v in node.items()
+        if in_properties or not (k == "title" and isinstance(v, str))
+    }
 
 
 _TOOL_PARAMS = _tool_params()
@@ -177,13 +194,18 @@ class ModelClient:
         if self.cache is not None:
             self.cache.close()
 
-    async def ask(self, messages: list[dict[str, Any]], aligner: Aligner) -> DraftAnswer:
-        """Ask for a draft; re-ask on ungrounded quotes; never raise for a spent budget.
+    async def ask(
+        self, messages: list[dict[str, Any]], check: Callable[[DraftExtraction], list[str]]
+    ) -> DraftAnswer:
+        """Ask for a draft; re-ask on what ``check`` finds; never raise for a spent budget.
 
         Each answer is read by instructor's tool-call parser into the draft
-        schema, whose validators check every quote against ``aligner``. A
-        failure goes back to the model in instructor's re-ask messages, up to
-        ``settings.reasks`` times; every attempt's tokens are counted.
+        schema (structure and vocabularies), then ``check`` lists what the
+        article does not support (quotes not in it, fields their quotes do not
+        carry). Either failure goes back to the model in instructor's re-ask
+        messages, up to ``settings.reasks`` times; every attempt's tokens are
+        counted. A structurally valid last answer is returned as it is, and
+        the support step drops or nulls what it still cannot back.
         """
         chat = self._chat
         params = {
@@ -193,35 +215,51 @@ class ModelClient:
             **_TOOL_PARAMS,
         }
         usage = Usage()
-        grounding = GROUNDING.set(aligner)
-        try:
-            for attempt in range(1, self.settings.reasks + 2):
-                completion = await chat.create(params)
-                usage = usage + _usage(completion.usage)
-                try:
-                    draft = _HANDLERS.response_parser(
-                        response=completion,
-                        response_model=_RESPONSE_MODEL,
-                        validation_context=None,
-                        strict=True,
-                        stream=False,
-                        is_async=True,
-                    )
-                except IncompleteOutputException as exc:
-                    raise ResponseError(
-                        "the model's answer was cut off at its token limit (finish_reason=length)"
-                    ) from exc
-                except _REASKABLE as exc:
-                    if attempt > self.settings.reasks:
-                        return _salvage(completion, exc, attempt, usage)
-                    params = _reask(params, completion, exc)
-                    continue
-                except Exception as exc:  # a completion too odd for the tool-call parser
-                    raise ResponseError(f"cannot read the model's answer: {exc!r}") from exc
-                return DraftAnswer(draft=draft, usage=usage, attempts=attempt)
-        finally:
-            GROUNDING.reset(grounding)
+        for attempt in range(1, self.settings.reasks + 2):
+            completion = await chat.create(params)
+            usage = usage + _usage(completion.usage)
+            last = attempt > self.settings.reasks
+            try:
+                draft = _HANDLERS.response_parser(
+                    response=completion,
+                    response_model=_RESPONSE_MODEL,
+                    validation_context=None,
+                    strict=True,
+                    stream=False,
+                    is_async=True,
+                )
+            except IncompleteOutputException as exc:
+                raise ResponseError(
+                    "the model's answer was cut off at its token limit (finish_reason=length)"
+                ) from exc
+            except _REASKABLE as exc:
+                if last:
+                    return _salvage(completion, exc, attempt, usage)
+                params = _reask(params, completion, exc)
+                continue
+            except Exception as exc:  # a completion too odd for the tool-call parser
+                raise ResponseError(f"cannot read the model's answer: {exc!r}") from exc
+            problems = check(draft)
+            if problems and not last:
+                params = _reask(params, completion, ValueError(_fix_these(problems)))
+                continue
+            warnings = (
+                [f"the answer still had unsupported fields after {attempt} attempts"]
+                if problems
+                else []
+            )
+            return DraftAnswer(draft=draft, usage=usage, attempts=attempt, warnings=warnings)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _fix_these(problems: list[str]) -> str:
+    """What the model reads on a re-ask: each unsupported field, and how to fix it."""
+    return (
+        "Fix these and answer again:\n- "
+        + "\n- ".join(problems)
+        + "\nCopy every quote word for word from the article, each quote carrying its "
+        "own field; correct each one listed, or remove the record it belongs to."
+    )
 
 
 def _reask(

@@ -28,7 +28,7 @@ from importlib.resources import files
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["OrganisationInfo", "resolve_organisation"]
+__all__ = ["OrganisationInfo", "organisations_named", "resolve_organisation"]
 
 _DATA_FILE = "organisations.json"
 
@@ -252,3 +252,22 @@ def _resolve(name: str) -> OrganisationInfo | None:
         return None
     tables = _tables()
     return _exact(text, tables) or _contained(text, tables)
+
+
+def organisations_named(text: str) -> frozenset[str]:
+    """Short names of every known organisation the text names, in any of its names.
+
+    The support check asks whether a claim's organisation is named in the
+    article at all, however the model spelt it; this scans the whole text once
+    with the same patterns ``resolve_organisation`` uses inside a phrase.
+    """
+    tables = _tables()
+    base = _base(text)
+    folded = _fold(base)
+    found: set[str] = set()
+    for pattern in tables.patterns:
+        if pattern.info.short not in found and pattern.regex.search(
+            folded if pattern.on_folded else base
+        ):
+            found.add(pattern.info.short)
+    return frozenset(found)

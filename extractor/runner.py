@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 
 from .assemble import assemble
@@ -13,21 +14,31 @@ from .grounding import Aligner
 from .llm import DraftAnswer, ModelClient
 from .prompting import Prompt, load_prompt
 from .schemas import Extraction, RunInfo, Usage
-from .schemas.draft import combine
+from .schemas.draft import DraftExtraction, combine
+from .support import Article, review
 
 
 async def _ask_chunk(
     document: Document, chunk: Chunk, client: ModelClient, prompt: Prompt, whole: Aligner
 ) -> DraftAnswer:
-    """The model's answer for one chunk; quotes are checked against that chunk's text."""
+    """The model's answer for one chunk; its support is checked against that chunk's text."""
     if chunk.count == 1:
-        return await client.ask(prompt.messages(document), whole)
+        return await client.ask(prompt.messages(document), _checker(Article(document.text, whole)))
     part = replace(document, text=document.text[chunk.start : chunk.end])
     messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count)
-    answer = await client.ask(messages, Aligner(part.text))
+    answer = await client.ask(messages, _checker(Article(part.text)))
     label = f"part {chunk.index + 1}/{chunk.count}"
     answer.warnings = [f"{label}: {w}" for w in answer.warnings]
     return answer
+
+
+def _checker(article: Article) -> Callable[[DraftExtraction], list[str]]:
+    """What the model client re-asks about: every finding of the support check."""
+
+    def check(draft: DraftExtraction) -> list[str]:
+        return review(draft, article).problems()
+
+    return check
 
 
 async def extract_document(document: Document, client: ModelClient) -> Extraction:

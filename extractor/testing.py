@@ -96,38 +96,47 @@ def project(answer: dict[str, Any], article: str) -> dict[str, Any]:
     """The part of a whole-article answer that a model reading only ``article`` would give.
 
     Meetings and claims with a quote in the excerpt are kept with those quotes,
-    and participants with their mentions in the excerpt.
+    and their participants with the mentions the excerpt holds; a meeting keeps
+    only the sides the excerpt mentions, and goes when fewer than two are left.
     """
     aligner = Aligner(article)
 
-    def trim(record: dict[str, Any]) -> dict[str, Any]:
-        return {**record, "quotes": [q for q in record["quotes"] if aligner.find(q) is not None]}
+    def found(quote: str | None) -> bool:
+        return quote is not None and aligner.find(quote) is not None
 
-    meetings = [m for m in map(trim, answer.get("meetings", [])) if m["quotes"]]
-    claims = [c for c in map(trim, answer.get("status_claims", [])) if c["quotes"]]
-    participants = []
-    for p in answer.get("participants", []):
-        mentions = [q for q in p["mentions"] if aligner.find(q) is not None]
+    def side(p: dict[str, Any] | None) -> dict[str, Any] | None:
+        if p is None:
+            return None
+        mentions = [q for q in p["mentions"] if found(q)]
         if not mentions:
-            continue
+            return None
         name = p.get("name")
-        if name and aligner.find(name) is None:
+        if name and not found(name):
             # A model reading only this part names the person as the part does ("Putin").
             words = set(name.split())
             name = next((m for m in mentions if words & set(m.split())), None)
-        participants.append({**p, "name": name, "mentions": mentions})
-    refs = {p["ref"] for p in participants}
-    meetings = [m for m in meetings if set(m["participants"]) <= refs]
-    claims = [
-        {
-            **c,
-            "subject_ref": c.get("subject_ref") if c.get("subject_ref") in refs else None,
-            "claimant_ref": c.get("claimant_ref") if c.get("claimant_ref") in refs else None,
-            "supporter_refs": [r for r in c.get("supporter_refs", []) if r in refs],
-        }
-        for c in claims
-    ]
-    return {"participants": participants, "meetings": meetings, "status_claims": claims}
+        return {**p, "name": name, "mentions": mentions}
+
+    meetings = []
+    for m in answer.get("meetings", []):
+        quotes = [q for q in m["quotes"] if found(q)]
+        sides = [s for s in map(side, m["sides"]) if s is not None]
+        if quotes and len(sides) >= 2:
+            meetings.append({**m, "quotes": quotes, "sides": sides})
+    claims = []
+    for c in answer.get("status_claims", []):
+        quotes = [q for q in c["quotes"] if found(q)]
+        if not quotes:
+            continue
+        claims.append(
+            {
+                **c,
+                "quotes": quotes,
+                "claimant": side(c.get("claimant")),
+                "supporters": [s for s in map(side, c.get("supporters", [])) if s is not None],
+            }
+        )
+    return {"meetings": meetings, "status_claims": claims}
 
 
 class ScriptedTransport(httpx2.AsyncBaseTransport):

@@ -1,38 +1,44 @@
-"""What the model fills: lean records in the article's own words.
+"""What the model fills: flat records in the article's own words, one quote per field.
 
 This layer is sent to the model as the response model's JSON Schema, so every
-field description is an instruction the model reads. It holds nothing the code
-can compute better (offsets, ISO codes, resolved dates): those are added by the
-pipeline when it turns a draft into ``extractor.schemas.records``.
+field description is an instruction the model reads; they are kept short
+because they travel with every request, and the prompt does not repeat them.
 
-The validator below is the grounding gate of DESIGN.md: while an aligner is
-set in ``GROUNDING`` (or passed as ``context={"aligner": ...}`` to
-``model_validate``) every quote must align to the article, and every
-reference must point at a listed participant. The pipeline uses the context
-variable rather than instructor's ``context=``, because instructor also renders
-every message as a Jinja template with that context, which would let an
-article's ``{{ ... }}`` run as a template and change the text the model sees. Its error message is
-what the model reads on a re-ask, so it names each failing quote and says how
-to fix it. Without that context (lenient parsing of a last failed attempt) only
-the structural checks run; the pipeline then drops ungrounded records itself.
+Two choices shape it:
+
+- **Sides are written inline.** A meeting lists its sides as objects (name,
+  title, organisation, state, mentions), not as references into a separate
+  list: small models fill the flat shape and leave referenced participants
+  nameless. The pipeline merges the same person met twice
+  (``extractor.identity``).
+- **Every checked field has its own verbatim quote.** A claim carries the words
+  naming its subject, the words stating the status and the words carrying the
+  stance, besides the sentence that states it, so ``extractor.support`` can
+  check each field against its own evidence instead of trusting that a quote
+  merely occurs somewhere.
+
+Validation here is structural only (types, vocabularies, list bounds). Whether
+the quotes are in the article and support their fields depends on the article,
+so ``extractor.support`` checks it and the model client re-asks with what it
+found.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from .vocab import MeetingFormat, MeetingStatus, ParticipantKind, Stance, Status
 
-GROUNDING: ContextVar[Any] = ContextVar("GROUNDING", default=None)
-"""The aligner of the document being validated (an ``extractor.grounding.Aligner``)."""
+# Bounds a weak model's worst answer (a record repeated until the token limit).
+MAX_SIDES = 20
+MAX_MENTIONS = 8
+MAX_QUOTES = 4
+MAX_RECORDS = 60
+MAX_PHRASES = 8
 
-_QUOTE = (
-    "Verbatim: copy the words exactly as they appear in the article, "
-    "a phrase or a sentence, never paraphrased or translated."
-)
+_VERBATIM = "Verbatim."
 
 
 class _Draft(BaseModel):
@@ -40,188 +46,110 @@ class _Draft(BaseModel):
 
 
 class DraftParticipant(_Draft):
-    """A person, organisation or state taking part in a meeting or making a claim."""
+    """A person, organisation or state: a side of a meeting, or who made or backed a claim."""
 
-    ref: str = Field(
-        description="Short local label such as 'p1', unique in this answer; "
-        "meetings and claims point at participants by this label."
-    )
     name: str | None = Field(
-        default=None,
-        description="Personal name as written, without title (e.g. 'Zhang Ming'); "
-        "null for an organisation or state speaking as such.",
+        default=None, description="Personal name without title, as written; null if none."
     )
-    title: str | None = Field(
-        default=None,
-        description="Role or office in English (e.g. 'Secretary-General', "
-        "'Ambassador Extraordinary and Plenipotentiary', 'Head of the Regional "
-        "East Asia Delegation').",
-    )
+    title: str | None = Field(default=None, description="Role or office, in English.")
     organisation: str | None = Field(
-        default=None,
-        description="The international organisation the participant acts for, as written "
-        "(e.g. 'Shanghai Cooperation Organization', 'ICRC'); null for a state's envoy.",
+        default=None, description="Organisation it acts for, as written; null for a state's envoy."
     )
     state: str | None = Field(
         default=None,
-        description="The state the participant represents, as written (e.g. 'the Republic "
-        "of the Union of Myanmar'); null when acting for an organisation.",
+        description="State it represents, as written (the ambassador OF this state, not the host).",
     )
-    kind: ParticipantKind = Field(default=ParticipantKind.person)
+    kind: ParticipantKind = ParticipantKind.person
     mentions: list[str] = Field(
         min_length=1,
-        description="Every distinct way the article refers to this participant "
-        "(e.g. 'Zhang Ming', 'The SCO Secretary-General'). " + _QUOTE,
+        max_length=MAX_MENTIONS,
+        description="Every way the article refers to it ('Zhang Ming', 'the Secretary-General'). "
+        + _VERBATIM,
     )
 
 
 class DraftMeeting(_Draft):
     """One meeting, call or talk between two or more sides."""
 
-    participants: list[str] = Field(
-        min_length=2, description="Refs of the participants, at least two sides."
-    )
+    sides: list[DraftParticipant] = Field(min_length=2, max_length=MAX_SIDES)
     status: MeetingStatus = Field(
-        default=MeetingStatus.held,
-        description="'held' if the article reports it happened, 'planned' if announced.",
+        default=MeetingStatus.held, description="held, or planned if only announced."
     )
-    format: MeetingFormat = Field(default=MeetingFormat.unknown)
+    format: MeetingFormat = MeetingFormat.unknown
     date_text: str | None = Field(
-        default=None,
-        description="The words that date the meeting, as written (e.g. 'on Thursday'); "
-        "null if the article gives none for this meeting.",
+        default=None, description="Words dating it ('on Thursday'), as written; else null."
     )
-    place: str | None = Field(default=None, description="Where it took place, as written.")
+    place: str | None = Field(default=None, description="Where, as written; else null.")
     topics: list[str] = Field(
-        default_factory=list, description="What was discussed, short English phrases."
+        default_factory=list,
+        max_length=MAX_PHRASES,
+        description="What was discussed: short English phrases (not checked against the text).",
     )
     outcomes: list[str] = Field(
         default_factory=list,
-        description="Agreements or decisions reached, short English phrases; "
-        "not what was merely discussed.",
+        max_length=MAX_PHRASES,
+        description="Agreements or decisions: short English phrases (not checked).",
     )
     quotes: list[str] = Field(
-        min_length=1, description="The sentences that report this meeting. " + _QUOTE
+        min_length=1,
+        max_length=MAX_QUOTES,
+        description="The sentences reporting it, naming at least one side. " + _VERBATIM,
     )
 
 
 class DraftStatusClaim(_Draft):
     """A statement about an entity's standing with an organisation or office."""
 
-    subject: str = Field(
-        description="Whose standing it is, as written (a state such as 'Myanmar', "
-        "or a person for an office)."
+    subject: str = Field(description="Whose standing: a state, organisation or person, by name.")
+    subject_quote: str = Field(
+        description="Words in the claim naming or referring to the subject "
+        "('Myanmar', 'his country'). " + _VERBATIM
     )
-    subject_ref: str | None = Field(
-        default=None, description="Ref of the participant who is the subject, if one is."
-    )
-    organisation: str = Field(
-        description="The organisation the standing is with, as written (e.g. 'SCO', 'ASEAN')."
-    )
+    organisation: str = Field(description="The organisation, as written ('SCO', 'ASEAN').")
     status: Status = Field(
-        description="The standing: member, observer, dialogue_partner, partner, chair "
-        "(a rotating chairmanship), office_holder (an office such as Secretary-General), "
-        "or other."
+        description="chair: a rotating chairmanship; office_holder: an office such as "
+        "Secretary-General."
     )
-    status_text: str = Field(
-        description="The words naming the standing, as written (e.g. 'dialogue partner status')."
+    status_quote: str = Field(
+        description="Words stating the standing ('dialogue partner status'). " + _VERBATIM
     )
     stance: Stance = Field(
-        description="holds (has it now), seeks (wants it), applied (formally applied), "
-        "memorandum_signed (signed a memorandum or document on the way to it), "
-        "granted (was given it), welcomed / supported (a party backs another's bid), "
-        "declined, left."
+        description="holds, seeks, applied, memorandum_signed, granted, welcomed or "
+        "supported (backs another's bid), declined, left."
     )
-    upgrade: bool = Field(
-        default=False,
-        description="True when the text says the subject moves up to this status "
-        "from a lower one (e.g. 'upgrading to observer status').",
+    stance_quote: str | None = Field(
+        default=None,
+        description="Words carrying the stance ('was seeking', 'applied for'); "
+        "null for holds when no word says it. " + _VERBATIM,
     )
+    upgrade: bool = Field(default=False, description="True if it moves up to this status.")
     from_status: Status | None = Field(
-        default=None, description="The status it moves from, only when the text names it."
+        default=None, description="The status it moves from, only if named."
     )
-    claimant_ref: str | None = Field(
-        default=None, description="Ref of the participant who made the statement, if any."
-    )
-    supporter_refs: list[str] = Field(
-        default_factory=list,
-        description="Refs of participants who welcomed or supported the bid.",
+    claimant: DraftParticipant | None = Field(default=None, description="Who said it, if anyone.")
+    supporters: list[DraftParticipant] = Field(
+        default_factory=list, max_length=MAX_SIDES, description="Who welcomed or backed the bid."
     )
     time_text: str | None = Field(
-        default=None, description="When the standing applies, as written (e.g. 'this year')."
+        default=None, description="When it applies ('this year'), as written; else null."
     )
-    quotes: list[str] = Field(min_length=1, description="The words that state the claim. " + _QUOTE)
+    quotes: list[str] = Field(
+        min_length=1, max_length=MAX_QUOTES, description="The sentence stating it. " + _VERBATIM
+    )
 
 
 class DraftExtraction(_Draft):
-    """Every meeting and status claim reported in the article, with their participants."""
+    """Every meeting and status claim the article reports."""
 
-    participants: list[DraftParticipant] = Field(default_factory=list)
-    meetings: list[DraftMeeting] = Field(default_factory=list)
-    status_claims: list[DraftStatusClaim] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _check_refs_and_quotes(self, info: ValidationInfo) -> DraftExtraction:
-        problems = self.reference_problems()
-        aligner = (info.context or {}).get("aligner") or GROUNDING.get()
-        if aligner is not None:
-            problems += [
-                f"{where}: {quote!r} is not in the article"
-                for where, quote in self.quotes()
-                if aligner.find(quote) is None
-            ]
-        if problems:
-            raise ValueError(
-                "Fix these and answer again:\n- "
-                + "\n- ".join(problems)
-                + "\nEvery quote, mention and name must be copied word for word from the "
-                "article; correct each one listed or remove the record it belongs to. "
-                "Every ref must be the ref of a listed participant."
-            )
-        return self
-
-    def quotes(self) -> list[tuple[str, str]]:
-        """Every string that must occur in the article, with where it sits in the answer."""
-        found: list[tuple[str, str]] = []
-        for i, p in enumerate(self.participants):
-            if p.name:
-                found.append((f"participants[{i}].name", p.name))
-            found += [(f"participants[{i}].mentions[{j}]", q) for j, q in enumerate(p.mentions)]
-        for i, m in enumerate(self.meetings):
-            found += [(f"meetings[{i}].quotes[{j}]", q) for j, q in enumerate(m.quotes)]
-        for i, c in enumerate(self.status_claims):
-            found += [(f"status_claims[{i}].quotes[{j}]", q) for j, q in enumerate(c.quotes)]
-        return found
-
-    def reference_problems(self) -> list[str]:
-        """Refs that point nowhere, named so the model can fix them."""
-        refs = {p.ref for p in self.participants}
-        bad: list[str] = []
-        for i, m in enumerate(self.meetings):
-            bad += [
-                f"meetings[{i}].participants: unknown ref {r!r}"
-                for r in m.participants
-                if r not in refs
-            ]
-        for i, c in enumerate(self.status_claims):
-            named: list[tuple[str, Any]] = [
-                ("subject_ref", c.subject_ref),
-                ("claimant_ref", c.claimant_ref),
-                *(("supporter_refs", r) for r in c.supporter_refs),
-            ]
-            bad += [
-                f"status_claims[{i}].{field}: unknown ref {r!r}"
-                for field, r in named
-                if r is not None and r not in refs
-            ]
-        return bad
+    meetings: list[DraftMeeting] = Field(default_factory=list, max_length=MAX_RECORDS)
+    status_claims: list[DraftStatusClaim] = Field(default_factory=list, max_length=MAX_RECORDS)
 
 
 def parse_leniently(data: object) -> tuple[DraftExtraction, list[str]]:
     """Keep every well-formed record of a failed answer, and say what was skipped.
 
-    Used when the re-ask budget is spent: one bad record must not cost the good
-    ones. Grounding is not checked here; the pipeline drops ungrounded records.
+    Used when the re-ask budget is spent: one malformed record must not cost the
+    good ones. Support is checked afterwards, as for any answer.
     """
     if not isinstance(data, dict):
         return DraftExtraction(), ["the model's last answer was not a JSON object"]
@@ -231,6 +159,9 @@ def parse_leniently(data: object) -> tuple[DraftExtraction, list[str]]:
         items = data.get(name)
         kept = []
         for i, item in enumerate(items if isinstance(items, list) else []):
+            if len(kept) >= MAX_RECORDS:
+                skipped.append(f"dropped {name}[{i}:]: more than {MAX_RECORDS} records")
+                break
             try:
                 kept.append(model.model_validate(item))
             except ValueError as exc:
@@ -238,55 +169,22 @@ def parse_leniently(data: object) -> tuple[DraftExtraction, list[str]]:
                 skipped.append(f"dropped malformed {name}[{i}]: {first[0].strip()}")
         return kept
 
-    participants: list[DraftParticipant] = keep("participants", DraftParticipant)
-    refs = {p.ref for p in participants}
-    meetings = []
-    for i, m in enumerate(keep("meetings", DraftMeeting)):
-        m.participants = [r for r in m.participants if r in refs]
-        if len(m.participants) < 2:
-            skipped.append(f"dropped meetings[{i}]: fewer than two known participants")
-            continue
-        meetings.append(m)
-    claims = keep("status_claims", DraftStatusClaim)
-    for c in claims:
-        c.subject_ref = c.subject_ref if c.subject_ref in refs else None
-        c.claimant_ref = c.claimant_ref if c.claimant_ref in refs else None
-        c.supporter_refs = [r for r in c.supporter_refs if r in refs]
     draft = DraftExtraction.model_construct(
-        participants=participants, meetings=meetings, status_claims=claims
+        meetings=keep("meetings", DraftMeeting),
+        status_claims=keep("status_claims", DraftStatusClaim),
     )
     return draft, skipped
 
 
 def combine(drafts: list[DraftExtraction]) -> DraftExtraction:
-    """One draft from the drafts of several chunks, refs kept apart by a chunk prefix.
+    """One draft from the drafts of several chunks.
 
     Duplicates across chunks are expected (chunks overlap); the assembly step
     merges participants, meetings and claims that are the same.
     """
     if len(drafts) == 1:
         return drafts[0]
-    participants, meetings, claims = [], [], []
-    for n, draft in enumerate(drafts, start=1):
-
-        def ref(r: str | None, n: int = n) -> str | None:
-            return f"c{n}.{r}" if r is not None else None
-
-        participants += [p.model_copy(update={"ref": ref(p.ref)}) for p in draft.participants]
-        meetings += [
-            m.model_copy(update={"participants": [ref(r) for r in m.participants]})
-            for m in draft.meetings
-        ]
-        claims += [
-            c.model_copy(
-                update={
-                    "subject_ref": ref(c.subject_ref),
-                    "claimant_ref": ref(c.claimant_ref),
-                    "supporter_refs": [ref(r) for r in c.supporter_refs],
-                }
-            )
-            for c in draft.status_claims
-        ]
     return DraftExtraction.model_construct(
-        participants=participants, meetings=meetings, status_claims=claims
+        meetings=[m for d in drafts for m in d.meetings],
+        status_claims=[c for d in drafts for c in d.status_claims],
     )

@@ -21,12 +21,36 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Aligned: TypeAlias = Literal["exact", "normalised", "diacritics"]
+"""How a model's quote was found: byte for byte, after folding quote marks, dashes,
+spaces and case, or only when diacritics were ignored too ("Gusmao" for "Gusmão")."""
+
+EvidenceField: TypeAlias = Literal[
+    "mention",
+    "meeting",
+    "date",
+    "place",
+    "claim",
+    "subject",
+    "status",
+    "stance",
+    "organisation",
+    "time",
+]
+"""Which field a passage supports: a participant's mention, the sentence reporting a
+meeting or stating a claim, or one field of it."""
+
+
 class Evidence(_Record):
-    """A passage of the document: ``text[start:end] == quote``."""
+    """A passage of the document: ``text[start:end] == quote``, and what it supports."""
 
     quote: str
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+    field: EvidenceField | None = Field(
+        default=None, description="The field this passage supports."
+    )
+    aligned: Aligned = Field(default="exact", description="How the model's quote was found.")
 
 
 class Organisation(_Record):
@@ -67,6 +91,11 @@ class Meeting(_Record):
     topics: list[str]
     outcomes: list[str]
     evidence: list[Evidence] = Field(min_length=1)
+    unchecked: list[str] = Field(
+        default_factory=list,
+        description="Fields no rule can check against the text (free-text summaries, "
+        "judgements such as the format); read them as the model's, not the article's.",
+    )
 
 
 class StatusClaim(_Record):
@@ -79,7 +108,9 @@ class StatusClaim(_Record):
     organisation: Organisation
     status: Status
     status_text: str
-    stance: Stance
+    stance: Stance | None = Field(
+        description="Null when no words in the claim's passage carry the stance the model gave."
+    )
     from_status: Status | None
     from_status_inferred: bool = Field(
         default=False,
@@ -90,6 +121,11 @@ class StatusClaim(_Record):
     supporters: list[str] = Field(default_factory=list)
     time_text: str | None
     evidence: list[Evidence] = Field(min_length=1)
+    unchecked: list[str] = Field(
+        default_factory=list,
+        description="Fields no rule can check against the text (e.g. a stance of 'holds' "
+        "that no word states, an inferred upgrade); read them as the model's.",
+    )
 
 
 class Usage(_Record):
@@ -108,12 +144,20 @@ class Usage(_Record):
 
 
 class Grounding(_Record):
-    """How much of the model's final answer could be aligned to the text."""
+    """How much of the model's final answer the text supports, and what was cut."""
 
     quotes_returned: int = 0
-    quotes_grounded: int = 0
+    quotes_grounded: int = Field(default=0, description="Quotes found in the text.")
+    records_kept: int = Field(default=0, description="Meetings and claims in the output.")
     records_dropped: int = Field(
-        default=0, description="Participants, meetings and claims dropped for failed grounding."
+        default=0,
+        description="Participants, meetings and claims dropped: a core field unsupported.",
+    )
+    fields_nulled: int = Field(
+        default=0, description="Fields set to null (or a side removed) as unsupported."
+    )
+    quotes_dropped: int = Field(
+        default=0, description="Quotes dropped alone; the record's other evidence held."
     )
 
     @property

@@ -1,0 +1,779 @@
+"""Whether the article supports each field of a draft, field by field.
+
+A quote that merely occurs in the text proves nothing: "The" occurs in every
+article, and a real sentence about Cambodia's SCO bid does not support a claim
+that Iran joined BRICS. So every field a user gets must be carried by its own
+evidence, and these are the rules, in one place:
+
+- A quote made only of stop words, or too short to name anything, supports
+  nothing; nor does a quote the article does not contain. A quote that occurs
+  several times is placed at the occurrence nearest the record's other
+  evidence.
+- A participant needs a mention in the article. Its name must be one of its
+  mentions or share a name token with one (case-, diacritic- and
+  script-blind). The state or organisation it represents must be named in the
+  article, and the state must be the one the words say it represents: in
+  "Ambassador of Mongolia to the People's Republic of China" that is Mongolia.
+  A participant with no name, state or organisation left is unsupported.
+- A meeting needs at least two supported sides, and a quote reporting it that
+  names at least one of them.
+- A claim's subject quote must name the subject (the same country code or
+  organisation) or refer to it ("his country", "the Kingdom") when the subject
+  is named earlier or is the claimant's state. Its status quote must contain a
+  surface form of the status, and its stance quote a cue of the stance (the
+  cue words are data, in ``extractor/data/status_vocabularies.json``). Both
+  must sit in the claim's own passage: the sentences of its quotes and the one
+  before. The organisation must be named in the article, and is never a status
+  subject of itself.
+
+What fails is handled by its weight: a core field (a meeting's sides; a
+claim's subject, organisation or status) drops the record; any other field is
+set to null; a bad quote is dropped alone when the rest still supports the
+record. Each of these is a ``Finding``, which is both the re-ask message the
+model reads and the warning the user reads. Fields no rule can check (topics,
+outcomes, a stance of "holds" that no word states) are listed as unchecked on
+the record instead of being passed off as supported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, cached_property, lru_cache
+from importlib.resources import files
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .countries import country_code, country_mentions, country_name
+from .grounding import Aligner, Match
+from .organisations import OrganisationInfo, organisations_named, resolve_organisation
+from .schemas import ParticipantKind, Stance
+from .schemas.draft import DraftExtraction, DraftMeeting, DraftParticipant, DraftStatusClaim
+from .statuses import only_stopwords, stance_checkable, stance_cue, status_checkable, status_cue
+
+__all__ = ["Article", "Finding", "Proof", "Review", "Side", "review"]
+
+Outcome = Literal["dropped", "nulled", "quote dropped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A passage of the article that supports one field: offsets, how it aligned, which field."""
+
+    start: int
+    end: int
+    how: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One unsupported thing in an answer: what the model is told, and what the user is told."""
+
+    where: str  # the place in the answer, as the model wrote it: "status_claims[0].subject_quote"
+    record: str  # the record, as a user finds it: "status claim 1 (Atlantis)"
+    field: str
+    problem: str
+    outcome: Outcome
+
+    def reask(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+    def warning(self) -> str:
+        verb = {
+            "dropped": "dropped",
+            "nulled": "set to null",
+            "quote dropped": "dropped a quote of",
+        }
+        if self.outcome == "dropped":
+            return f"dropped {self.record}: {self.field} not supported: {self.problem}"
+        if self.outcome == "nulled":
+            return f"{self.record}: {self.field} {verb['nulled']}: {self.problem}"
+        return f"{self.record}: dropped a {self.field} quote: {self.problem}"
+
+
+@dataclass
+class Side:
+    """A participant as the article supports it: unsupported fields already null."""
+
+    name: str | None
+    title: str | None
+    organisation: str | None
+    state: str | None
+    kind: ParticipantKind
+    proofs: list[Proof]
+
+
+@dataclass
+class CheckedMeeting:
+    draft: DraftMeeting
+    sides: list[Side]
+    proofs: list[Proof]
+    date_text: str | None
+    place: str | None
+    unchecked: list[str]
+
+
+@dataclass
+class CheckedClaim:
+    draft: DraftStatusClaim
+    organisation: str
+    stance: Stance | None
+    claimant: Side | None
+    supporters: list[Side]
+    time_text: str | None
+    proofs: list[Proof]
+    unchecked: list[str]
+
+
+@dataclass
+class Review:
+    """What of a draft the article supports, and every finding on the way."""
+
+    meetings: list[CheckedMeeting] = field(default_factory=list)
+    claims: list[CheckedClaim] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    quotes_returned: int = 0
+    quotes_grounded: int = 0
+
+    def problems(self) -> list[str]:
+        """The re-ask messages, one per finding."""
+        return [f.reask() for f in self.findings]
+
+    def warnings(self) -> list[str]:
+        return [f.warning() for f in self.findings]
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(f.outcome == outcome for f in self.findings)
+
+
+# Sentence ends: a stop followed by space, a CJK stop, or a line break.
+_SENTENCE_END = re.compile(r"(?:[.!?;:](?=\s)|[\u3002\uff01\uff1f\uff1b]|\n)\s*")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LETTERS = re.compile(r"[^\W_]")
+_TO_BEFORE = re.compile(r"(?:^|\W)to\s+(?:the\s+)?$", re.IGNORECASE)
+_OF_BEFORE = re.compile(r"(?:^|\W)of\s+(?:the\s+)?$", re.IGNORECASE)
+
+
+class _Words(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    entity: frozenset[str] = Field(min_length=1)
+    sides: frozenset[str] = Field(min_length=1)
+
+
+class _WordsFile(_Words):
+    """``extractor/data/referring_words.json``, validated so a typo fails on first use."""
+
+    note: list[str] = Field(alias="_note")
+    cjk: _Words
+
+
+@cache
+def _words() -> _WordsFile:
+    raw = (files("extractor") / "data" / "referring_words.json").read_text("utf-8")
+    return _WordsFile.model_validate(json.loads(raw))
+
+
+def _fold(text: str) -> str:
+    """Case- and diacritic-blind form for comparing names ("Gusmão" ~ "gusmao")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=8192)
+def _name_tokens(text: str) -> frozenset[str]:
+    """Name-like words of a phrase, folded, with German digraphs undone ("ue" ~ "ü")."""
+    words = re.findall(r"[^\W_](?:[\w'\u2019-]*[^\W_])?", _fold(text))
+    tokens = set()
+    for word in words:
+        if len(word) < 3 and not _CJK.search(word):
+            continue
+        if only_stopwords(word):
+            continue
+        tokens.add(word.replace("ae", "a").replace("oe", "o").replace("ue", "u"))
+    return frozenset(tokens)
+
+
+def _shares_name(a: str, b: str) -> bool:
+    """Whether two phrases share a name token, or (Chinese) one contains the other."""
+    if _CJK.search(a) or _CJK.search(b):
+        fa, fb = _fold(a), _fold(b)
+        return bool(fa and fb) and (fa in fb or fb in fa)
+    return bool(_name_tokens(a) & _name_tokens(b))
+
+
+def weak_quote(quote: str) -> str | None:
+    """Why a quote cannot support anything on its own, or None if it can."""
+    if len(_CJK.findall(quote)) >= 2:
+        return "is only stop words" if only_stopwords(quote) else None
+    if len(_LETTERS.findall(quote)) < 2:
+        return "is too short to name anything"
+    if only_stopwords(quote) and not any(c.isdigit() for c in quote):
+        return "is only stop words"
+    return None
+
+
+def _refers_to_sides(quote: str) -> bool:
+    """Whether a sentence speaks of a meeting's sides without naming them ("the two sides")."""
+    words = _words()
+    if any(w in quote for w in words.cjk.sides):
+        return True
+    return any(w in words.sides for w in re.findall(r"[^\W_]+", _fold(quote)))
+
+
+def _referring(quote: str) -> bool:
+    """Whether a short phrase refers to something without naming it ("his country")."""
+    vocabulary = _words()
+    if any(word in quote for word in vocabulary.cjk.entity):
+        return True
+    words = re.findall(r"[^\W_]+", _fold(quote))
+    return 0 < len(words) <= 5 and any(w in vocabulary.entity for w in words)
+
+
+class Article:
+    """One text and what the checks look up in it, each built once, when first needed."""
+
+    def __init__(
+        self, text: str, aligner: Aligner | None = None, acronyms: dict[str, str] | None = None
+    ) -> None:
+        self.text = text
+        self.aligner = aligner or Aligner(text)
+        self.acronyms = acronyms or {}
+
+    @cached_property
+    def countries(self) -> dict[str, list[tuple[int, int]]]:
+        return country_mentions(self.text)
+
+    @cached_property
+    def organisations(self) -> frozenset[str]:
+        return organisations_named(self.text)
+
+    @cached_property
+    def _ends(self) -> list[int]:
+        return [m.end() for m in _SENTENCE_END.finditer(self.text)]
+
+    def passage(self, start: int, end: int, before: int = 1, after: int = 0) -> tuple[int, int]:
+        """The sentence(s) around a span, with ``before`` and ``after`` sentences beside it."""
+        ends = self._ends
+        i = bisect_right(ends, start) - 1 - before
+        first = ends[i] if i >= 0 else 0
+        j = bisect_left(ends, end) + after
+        last = ends[j] if j < len(ends) else len(self.text)
+        return first, last
+
+    def organisation(self, as_written: str) -> OrganisationInfo | None:
+        """The organisation a name refers to, from the data or the article's own acronyms."""
+        info = resolve_organisation(as_written)
+        if info is None and as_written.strip() in self.acronyms:
+            info = resolve_organisation(self.acronyms[as_written.strip()]) or OrganisationInfo(
+                short=as_written.strip(), full=self.acronyms[as_written.strip()]
+            )
+        return info
+
+    def place(
+        self,
+        quote: str,
+        field: str,
+        near: int | None = None,
+        *,
+        whole_word: bool = False,
+        within: list[tuple[int, int]] | None = None,
+    ) -> tuple[Proof | None, str | None]:
+        """The quote's passage as a proof of ``field``, or why it supports nothing.
+
+        With ``within``, an occurrence inside those passages is preferred (the
+        nearest to ``near``): the same word may occur in another paragraph.
+        """
+        weak = weak_quote(quote)
+        if weak is not None:
+            return None, f"{quote!r} {weak}"
+        match: Match | None = None
+        if within:
+            inside = [
+                m
+                for m in self.aligner.locate_all(quote)
+                if any(s <= m.start and m.end <= e for s, e in within)
+            ]
+            if inside:
+                match = min(inside, key=lambda m: abs(m.start - (near or within[0][0])))
+        if match is None:
+            match = self.aligner.locate(quote, near=near, whole_word=whole_word)
+        if match is None:
+            return None, f"{quote!r} is not in the article"
+        return Proof(match.start, match.end, match.how, field), None
+
+    def words(self, proof: Proof) -> str:
+        return self.text[proof.start : proof.end]
+
+
+def _inside(proof: Proof, window: list[tuple[int, int]]) -> bool:
+    return any(s <= proof.start and proof.end <= e for s, e in window)
+
+
+class _Reviewer:
+    """Checks one draft against one article, collecting findings as it goes."""
+
+    def __init__(self, article: Article) -> None:
+        self.a = article
+        self.out = Review()
+        self.sides: list[Side] = []  # every supported participant so far, for references
+
+    def find(self, where: str, record: str, field: str, problem: str, outcome: Outcome) -> None:
+        self.out.findings.append(Finding(where, record, field, problem, outcome))
+
+    def placed(
+        self,
+        quote: str,
+        field: str,
+        where: str,
+        record: str,
+        near: int | None = None,
+        *,
+        whole_word: bool = False,
+        within: list[tuple[int, int]] | None = None,
+    ) -> Proof | None:
+        """A quote placed, counted, and a dropped-quote finding when it supports nothing."""
+        self.out.quotes_returned += 1
+        proof, problem = self.a.place(quote, field, near, whole_word=whole_word, within=within)
+        if proof is None:
+            self.find(where, record, field, problem or "", "quote dropped")
+            return None
+        self.out.quotes_grounded += 1
+        return proof
+
+    # -- participants ---------------------------------------------------------------
+
+    def side(self, p: DraftParticipant, where: str, record: str) -> Side | None:
+        """A participant with its unsupported fields nulled, or None if nothing of it holds."""
+        label = f"{record}, {p.name or p.title or p.state or p.organisation or 'a participant'}"
+        proofs: list[Proof] = []
+        for j, quote in enumerate(p.mentions):
+            proof = self.placed(quote, "mention", f"{where}.mentions[{j}]", label, whole_word=True)
+            if proof is None:
+                continue
+            if p.name and _shares_name(quote, p.name):
+                # A mention carrying the name is theirs wherever it occurs.
+                proofs += [
+                    Proof(m.start, m.end, m.how, "mention")
+                    for m in self.a.aligner.locate_all(quote, whole_word=True)
+                ] or [proof]
+            else:
+                proofs.append(proof)
+        name = p.name
+        if name:
+            named = self.a.aligner.locate(name, whole_word=True)
+            if named is not None and weak_quote(name) is None:
+                proofs.append(Proof(named.start, named.end, named.how, "mention"))
+            elif not any(_shares_name(self.a.words(pr), name) for pr in proofs):
+                self.find(
+                    f"{where}.name",
+                    label,
+                    "name",
+                    f"{name!r} is not in the article and shares no word with a mention",
+                    "nulled",
+                )
+                name = None
+        if not proofs:
+            self.find(where, label, "mentions", "no mention of it is in the article", "dropped")
+            return None
+        organisation = p.organisation
+        if organisation and not self._org_named(organisation):
+            self.find(
+                f"{where}.organisation",
+                label,
+                "organisation",
+                f"{organisation!r} is not named in the article",
+                "nulled",
+            )
+            organisation = None
+        state = p.state
+        if state:
+            problem = self._state_problem(state, proofs)
+            if problem:
+                self.find(f"{where}.state", label, "state", problem, "nulled")
+                state = None
+        if not (name or state or organisation):
+            self.find(
+                where,
+                label,
+                "participant",
+                "it has no name, state or organisation that the article states",
+                "dropped",
+            )
+            return None
+        side = Side(name, p.title, organisation, state, p.kind, proofs)
+        self.sides.append(side)
+        return side
+
+    def _org_named(self, as_written: str) -> bool:
+        info = self.a.organisation(as_written)
+        if info is not None and info.short in self.a.organisations:
+            return True
+        return weak_quote(as_written) is None and self.a.aligner.locate(as_written) is not None
+
+    def _state_problem(self, state: str, mentions: list[Proof]) -> str | None:
+        """Why the article does not support that a participant represents ``state``."""
+        code = country_code(state)
+        if code is None:
+            if weak_quote(state) is None and self.a.aligner.locate(state) is not None:
+                return None
+            return f"{state!r} is not a state named in the article"
+        spans = self.a.countries.get(code)
+        if not spans and self.a.aligner.locate(state) is None:
+            return f"{state!r} is not named in the article"
+        # "Ambassador of Mongolia to China": the state after "to" is the host.
+        text = self.a.text
+        for mention in mentions[:3]:
+            start, end = self.a.passage(mention.start, mention.end, before=0)
+            here = [(s, e) for s, e in spans or () if start <= s and e <= end]
+            if not here or not all(
+                _TO_BEFORE.search(text[max(start, s - 12) : s]) for s, _ in here
+            ):
+                continue
+            for other, other_spans in self.a.countries.items():
+                for s, _ in other_spans:
+                    if (
+                        other != code
+                        and start <= s < end
+                        and _OF_BEFORE.search(text[max(0, s - 12) : s])
+                    ):
+                        return (
+                            f"the words say it represents {country_name(other) or other}, "
+                            f"not {state!r}"
+                        )
+        return None
+
+    # -- meetings -------------------------------------------------------------------
+
+    def meeting(self, i: int, m: DraftMeeting) -> CheckedMeeting | None:
+        where = f"meetings[{i}]"
+        names = ", ".join(s.name or s.title or s.state or "?" for s in m.sides[:3])
+        record = f"meeting {i + 1} ({names})"
+        sides = []
+        for k, p in enumerate(m.sides):
+            side = self.side(p, f"{where}.sides[{k}]", record)
+            if side is not None:
+                sides.append(side)
+        if len(sides) < 2:
+            self.find(
+                where, record, "sides", "fewer than two sides the article supports", "dropped"
+            )
+            return None
+        placed: list[tuple[int, Proof]] = []
+        near: int | None = None
+        for j, quote in enumerate(m.quotes):
+            proof = self.placed(quote, "meeting", f"{where}.quotes[{j}]", record, near)
+            if proof is not None:
+                placed.append((j, proof))
+                near = proof.start if near is None else near
+        naming = [p for _, p in placed if any(self._names_side(p, s) for s in sides)]
+        if not naming:
+            self.find(
+                f"{where}.quotes", record, "meeting", "no quote reports it naming a side", "dropped"
+            )
+            return None
+        # A quote that names no side belongs to the report only beside one that does.
+        reach = [self.a.passage(p.start, p.end, before=2, after=2) for p in naming]
+        proofs: list[Proof] = []
+        for j, proof in placed:
+            if proof in naming or _inside(proof, reach):
+                proofs.append(proof)
+            else:
+                self.find(
+                    f"{where}.quotes[{j}]",
+                    record,
+                    "meeting",
+                    f"{m.quotes[j]!r} names none of its sides and is far from words that do",
+                    "quote dropped",
+                )
+        near = naming[0].start
+        date_text = self._optional(m.date_text, "date", f"{where}.date_text", record, near, proofs)
+        place = self._optional(m.place, "place", f"{where}.place", record, near, proofs)
+        return CheckedMeeting(
+            m, sides, proofs, date_text, place, ["status", "format", "topics", "outcomes"]
+        )
+
+    def _names_side(self, proof: Proof, side: Side) -> bool:
+        """Whether a passage names a side: one of its mentions lies in it, or its name does.
+
+        "The two ministers" names both sides when one is mentioned in the two
+        sentences before it.
+        """
+        if any(proof.start <= p.start and p.end <= proof.end for p in side.proofs):
+            return True
+        if _refers_to_sides(self.a.words(proof)):
+            start, _ = self.a.passage(proof.start, proof.end, before=2)
+            if any(start <= p.start < proof.start for p in side.proofs):
+                return True
+        words = self.a.words(proof)
+        for value in (side.name, side.state, side.organisation):
+            if value and (_shares_name(words, value) or _fold(value) in _fold(words)):
+                return True
+        return any(_fold(self.a.words(p)) in _fold(words) for p in side.proofs)
+
+    def _optional(
+        self,
+        quote: str | None,
+        field: str,
+        where: str,
+        record: str,
+        near: int | None,
+        proofs: list[Proof],
+    ) -> str | None:
+        """A field as written, kept (and its passage added) only if the article has it."""
+        if not quote:
+            return None
+        proof, problem = self.a.place(quote, field, near)
+        if proof is None:
+            self.find(where, record, field, problem or "", "nulled")
+            return None
+        proofs.append(proof)
+        return quote
+
+    # -- claims ---------------------------------------------------------------------
+
+    def claim(self, i: int, c: DraftStatusClaim) -> CheckedClaim | None:
+        where = f"status_claims[{i}]"
+        record = f"status claim {i + 1} ({c.subject})"
+        anchors: list[Proof] = []
+        for j, quote in enumerate(c.quotes):
+            near = anchors[0].start if anchors else None
+            proof = self.placed(quote, "claim", f"{where}.quotes[{j}]", record, near)
+            if proof is not None:
+                anchors.append(proof)
+        near = anchors[0].start if anchors else None
+
+        # The status fixes the claim's passage when no sentence quote survives.
+        window = [self.a.passage(p.start, p.end) for p in anchors]
+        status = self.placed(
+            c.status_quote, "status", f"{where}.status_quote", record, near, within=window
+        )
+        if not anchors:
+            if status is None:
+                self.find(
+                    where, record, "status", "no quote of the claim is in the article", "dropped"
+                )
+                return None
+            window = [self.a.passage(status.start, status.end)]
+            near = status.start
+        proofs = list(anchors)
+
+        def drop(field: str, problem: str) -> None:
+            self.find(f"{where}.{field}", record, field.removesuffix("_quote"), problem, "dropped")
+
+        # Status: its own quote, in the passage, with a surface form of the status.
+        unchecked = ["upgrade", "from_status"]
+        if status is not None and not _inside(status, window):
+            self.find(
+                f"{where}.status_quote",
+                record,
+                "status",
+                "is outside the claim's passage",
+                "quote dropped",
+            )
+            status = None
+        if not status_checkable(c.status):
+            unchecked.append("status")
+            if status is not None:
+                proofs.append(status)
+        else:
+            backing = self._cue(status, anchors, lambda t: status_cue(t, c.status), "status")
+            if backing is None:
+                drop(
+                    "status_quote",
+                    f"no words in the claim's passage state {c.status.value!r} "
+                    f"({c.status_quote!r} does not)",
+                )
+                return None
+            if status is not None and backing is not status:
+                self.find(
+                    f"{where}.status_quote",
+                    record,
+                    "status",
+                    f"{c.status_quote!r} does not state {c.status.value!r}",
+                    "quote dropped",
+                )
+            proofs.append(backing)
+
+        # Organisation: named in the article, and not its own subject.
+        org = self.a.organisation(c.organisation)
+        if not self._org_named(c.organisation):
+            drop("organisation", f"{c.organisation!r} is not named in the article")
+            return None
+        subject_org = self.a.organisation(c.subject)
+        if org is not None and subject_org is not None and org.short == subject_org.short:
+            drop("subject", f"{c.subject!r} cannot hold a status in itself")
+            return None
+        org_proof = self._org_proof(c.organisation, org, near)
+        if org_proof is not None:
+            proofs.append(org_proof)
+
+        # Subject: its quote names or refers to it, in the passage.
+        claimant = self.side(c.claimant, f"{where}.claimant", record) if c.claimant else None
+        if c.claimant and claimant is None:
+            self.find(
+                f"{where}.claimant", record, "claimant", "not supported by the article", "nulled"
+            )
+        subject = self.placed(
+            c.subject_quote, "subject", f"{where}.subject_quote", record, near, within=window
+        )
+        problem = (
+            "its quote is not in the claim's passage"
+            if subject is None or not _inside(subject, window)
+            else self._subject_problem(c.subject, subject, window)
+        )
+        if problem is not None:
+            drop("subject_quote", problem)
+            return None
+        assert subject is not None
+        proofs.append(subject)
+
+        # Stance: a cue in its own quote or the claim's sentence; else null.
+        stance: Stance | None = c.stance
+        stance_proof = (
+            self.placed(
+                c.stance_quote, "stance", f"{where}.stance_quote", record, near, within=window
+            )
+            if c.stance_quote
+            else None
+        )
+        if stance_proof is not None and not _inside(stance_proof, window):
+            self.find(
+                f"{where}.stance_quote",
+                record,
+                "stance",
+                "is outside the claim's passage",
+                "quote dropped",
+            )
+            stance_proof = None
+        if not stance_checkable(c.stance):
+            unchecked.append("stance")
+            if stance_proof is not None:
+                proofs.append(stance_proof)
+        else:
+            backing = self._cue(stance_proof, anchors, lambda t: stance_cue(t, c.stance), "stance")
+            if backing is None:
+                self.find(
+                    f"{where}.stance",
+                    record,
+                    "stance",
+                    f"no words in the claim's passage carry {c.stance.value!r}",
+                    "nulled",
+                )
+                stance = None
+            else:
+                proofs.append(backing)
+
+        supporters = []
+        for k, p in enumerate(c.supporters):
+            side = self.side(p, f"{where}.supporters[{k}]", record)
+            if side is None:
+                self.find(
+                    f"{where}.supporters[{k}]", record, "supporter", "not supported", "nulled"
+                )
+            else:
+                supporters.append(side)
+        time_text = self._optional(c.time_text, "time", f"{where}.time_text", record, near, proofs)
+        return CheckedClaim(
+            c, c.organisation, stance, claimant, supporters, time_text, proofs, unchecked
+        )
+
+    def _cue(
+        self,
+        own: Proof | None,
+        anchors: list[Proof],
+        find: Callable[[str], str | None],
+        field: str,
+    ) -> Proof | None:
+        """What backs a field: its own quote if that has the cue, else the cue in a sentence."""
+        if own is not None and find(self.a.words(own)):
+            return own
+        for anchor in anchors:
+            words = self.a.words(anchor)
+            cue = find(words)
+            if cue:
+                at = _fold(words).find(_fold(cue))
+                if at >= 0 and len(_fold(words)) == len(words):
+                    start = anchor.start + at
+                    return Proof(start, start + len(cue), anchor.how, field)
+                return Proof(anchor.start, anchor.end, anchor.how, field)
+        return None
+
+    def _org_proof(
+        self, as_written: str, info: OrganisationInfo | None, near: int | None
+    ) -> Proof | None:
+        candidates = [as_written] + ([info.short, info.full] if info else [])
+        for name in candidates:
+            if weak_quote(name) is None:
+                match = self.a.aligner.locate(name, near=near, whole_word=True)
+                if match is not None:
+                    return Proof(match.start, match.end, match.how, "organisation")
+        return None
+
+    def _side_of(self, code: str, window: list[tuple[int, int]]) -> bool:
+        """Whether a participant of that state is mentioned in the claim's passage."""
+        return any(
+            side.state
+            and country_code(side.state) == code
+            and any(_inside(p, window) for p in side.proofs)
+            for side in self.sides
+        )
+
+    def _subject_problem(
+        self, subject: str, proof: Proof, window: list[tuple[int, int]]
+    ) -> str | None:
+        """Why the subject quote does not name or refer to the subject, or None if it does."""
+        words = self.a.words(proof)
+        code = country_code(subject)
+        if code is not None:
+            spans = self.a.countries.get(code, [])
+            if not spans:
+                return f"{subject!r} is not named in the article"
+            if country_code(words) == code or any(
+                proof.start <= s and e <= proof.end for s, e in spans
+            ):
+                return None
+            named = country_code(words)
+            if named is not None:
+                return f"{words!r} names another state than {subject!r}"
+            if _referring(words) and (
+                any(s < proof.start for s, _ in spans) or self._side_of(code, window)
+            ):
+                return None
+            return f"{words!r} does not name or refer to {subject!r}"
+        info = self.a.organisation(subject)
+        if info is not None:
+            if info.short not in self.a.organisations:
+                return f"{subject!r} is not named in the article"
+            quoted = self.a.organisation(words)
+            if (quoted is not None and quoted.short == info.short) or _referring(words):
+                return None
+            return f"{words!r} does not name or refer to {subject!r}"
+        # A person or an entity no table knows: the name itself must be in the article.
+        if weak_quote(subject) is not None or not (
+            self.a.aligner.locate(subject) is not None
+            or any(self.a.aligner.locate(t) is not None for t in _name_tokens(subject))
+        ):
+            return f"{subject!r} is not named in the article"
+        if _shares_name(words, subject) or _referring(words):
+            return None
+        return f"{words!r} does not name or refer to {subject!r}"
+
+
+def review(draft: DraftExtraction, article: Article) -> Review:
+    """Check every record of a draft against the article; cheap enough to run on every answer."""
+    reviewer = _Reviewer(article)
+    for i, m in enumerate(draft.meetings):
+        checked = reviewer.meeting(i, m)
+        if checked is not None:
+            reviewer.out.meetings.append(checked)
+    for i, c in enumerate(draft.status_claims):
+        claim = reviewer.claim(i, c)
+        if claim is not None:
+            reviewer.out.claims.append(claim)
+    return reviewer.out
