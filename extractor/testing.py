@@ -148,8 +148,14 @@ class ScriptedTransport(httpx2.AsyncBaseTransport):
     chunks may be asked in any order and concurrently.
     """
 
-    def __init__(self, script: list[dict[str, Any] | str | Fault]) -> None:
+    def __init__(
+        self, script: list[dict[str, Any] | str | Fault], *, repeat_last: bool = False
+    ) -> None:
+        """``repeat_last``: once the script is spent, answer every re-ask with its last answer,
+        as a model does that keeps its answer (how an authored spec's faults reach the output).
+        """
         self.script = list(script)
+        self.repeat_last = repeat_last
         self.answers = [s for s in script if isinstance(s, dict)]
         self.requests: list[httpx2.Request] = []
         self.bodies: list[dict[str, Any]] = []
@@ -162,11 +168,15 @@ class ScriptedTransport(httpx2.AsyncBaseTransport):
         article = article_of(body)
         if article is not None and _PART.search(last_user_text(body)):
             round_ = sum(m["role"] == "tool" for m in body["messages"])
+            if round_ >= len(self.answers) and self.repeat_last and self.answers:
+                round_ = len(self.answers) - 1
             if round_ >= len(self.answers):
                 raise AssertionError(f"no scripted answer for re-ask round {round_}")
             self.parts_answered += 1
             projected = project(self.answers[round_], article)
             return httpx2.Response(200, json=completion_body(projected))
+        if not self.script and self.repeat_last and self.answers:
+            self.script.append(self.answers[-1])
         if not self.script:
             raise AssertionError(f"script exhausted after {len(self.requests) - 1} answers")
         step = self.script.pop(0)
@@ -208,14 +218,15 @@ async def author_cassettes(spec_path: Path, cassette_dir: Path, root: Path) -> E
 
     A spec is JSON: ``{"document": path, "note": why, "answers": [answer, ...]}``
     where each answer is what the model is scripted to return, in order (a
-    re-ask consumes the next answer).
+    re-ask consumes the next answer; once they are spent, the last one is given
+    again, so a fault the spec keeps meets the whole re-ask budget).
     """
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     cassette_dir = cassette_dir / spec_path.stem
     previous = {p.name: json.loads(p.read_text("utf-8")) for p in cassette_dir.glob("*.json")}
     shutil.rmtree(cassette_dir, ignore_errors=True)
     settings = scripted_settings(mode="record", cassette_dir=cassette_dir, transport_retries=0)
-    scripted = ScriptedTransport(spec["answers"])
+    scripted = ScriptedTransport(spec["answers"], repeat_last=True)
     recorder = CassetteTransport(
         CassetteStore(cassette_dir),
         "record",
