@@ -8,6 +8,12 @@ a fuzzy matcher would accept words the article never said. The middle road is
 to compare both sides after a fixed set of normalisations and to keep a map
 from every normalised character back to the original one, so the offsets we
 report always refer to the article exactly as it was read.
+
+Names are where models stray further: they drop accents ("Gusmao" for
+"Gusmão") or spell umlauts out ("Kraehenbuehl" for "Krähenbühl"). Ignoring
+diacritics everywhere would be too loose for ordinary words, so ``Aligner.locate``
+tries a diacritic-blind fold only when the quote is not found otherwise, and
+says so in the ``Match`` it returns, letting the caller weigh that evidence.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ import re
 import unicodedata
 from array import array
 from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
-__all__ = ["Aligner", "align"]
+__all__ = ["Aligner", "How", "Match", "align"]
 
 # Quote marks and dashes that models substitute for one another: curly, low-9,
 # reversed, angle and full-width quotes, primes, modifier-letter apostrophes, the
@@ -101,7 +110,11 @@ def _fold_text(text: str) -> tuple[str, array[int]]:
     table = _one_to_one(text)
     if table is None:
         return _fold_each(text)
-    translated = text.translate(table)
+    return _collapse_spaces(text.translate(table))
+
+
+def _collapse_spaces(translated: str) -> tuple[str, array[int]]:
+    """A text folded character for character, with runs of spaces made one, and its offsets."""
     parts: list[str] = []
     index = array("q")
     kept = 0  # start of the stretch not yet copied
@@ -183,6 +196,252 @@ def _fold_each(text: str) -> tuple[str, array[int]]:
     return "".join(parts), index
 
 
+# The folds that ignore diacritics, tried only when a quote is not found by the
+# one above. Only the combining diacritical blocks count as diacritics: they are
+# the accents of Latin, Greek and Cyrillic, whereas combining marks of other
+# scripts are letters in all but name (kana voicing marks, Indic vowel signs and
+# viramas, Hebrew and Arabic points), and dropping them would let "か" match "が".
+_DIACRITIC_BLOCKS = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0xFE20, 0xFE2F))
+# Letters with a stroke, ligatures and the dotless i (escaped, being a look-alike),
+# which NFKD leaves alone but models write plain all the same ("Sorensen", "Lodz",
+# "Kilic"). "ß" needs no entry: casefold already spells it "ss", in every fold.
+_BLIND_LETTERS = {
+    "ø": "o",
+    "đ": "d",
+    "ð": "d",
+    "ħ": "h",
+    "ł": "l",
+    "\u0131": "i",
+    "æ": "ae",
+    "œ": "oe",
+}
+# The spelt-out forms of German and Nordic letters ("Kraehenbuehl", "Soerensen",
+# "Aarhus"), as pairs of base letter and mark because that is what NFKD and
+# casefold make of "ä" and "Ä" alike.
+_SPELT_OUT = (("a\u0308", "ae"), ("o\u0308", "oe"), ("u\u0308", "ue"), ("a\u030a", "aa"))
+_SPELT_LETTERS = {**_BLIND_LETTERS, "ø": "oe", "þ": "th"}
+
+
+def _is_diacritic(ch: str) -> bool:
+    code = ord(ch)
+    return any(low <= code <= high for low, high in _DIACRITIC_BLOCKS)
+
+
+@lru_cache(maxsize=8192)
+def _is_mark(ch: str) -> bool:
+    """Whether a character belongs to the letter before it (any combining mark)."""
+    return unicodedata.category(ch).startswith("M")
+
+
+def _folded_cluster(cluster: str) -> str:
+    # NFKD again for the canonical order of several marks on one letter.
+    return unicodedata.normalize("NFKD", "".join(_fold(ch) for ch in cluster))
+
+
+@lru_cache(maxsize=8192)
+def _fold_blind(cluster: str) -> str:
+    """The fold of a letter and its marks with the diacritics dropped: "Ã" becomes "a"."""
+    folded = "".join(ch for ch in _folded_cluster(cluster) if not _is_diacritic(ch))
+    return "".join(_BLIND_LETTERS.get(ch, ch) for ch in folded)
+
+
+@lru_cache(maxsize=8192)
+def _fold_spelt(cluster: str) -> str:
+    """Like ``_fold_blind`` but with umlauts and "å" spelt out: "Ä" becomes "ae"."""
+    folded = _folded_cluster(cluster)
+    for pair, spelt in _SPELT_OUT:
+        folded = folded.replace(pair, spelt)
+    folded = "".join(ch for ch in folded if not _is_diacritic(ch))
+    return "".join(_SPELT_LETTERS.get(ch, ch) for ch in folded)
+
+
+def _fold_text_by(text: str, fold: Callable[[str], str]) -> tuple[str, array[int]]:
+    """``text`` under one of the diacritic-blind folds, and the offset each character came from.
+
+    The fold works on a letter together with the marks after it (a decomposed
+    "a" and tilde is one "a"), and each folded character maps to the offset of
+    that letter, so a match can neither split a letter from its marks nor keep
+    only some of them. A text with no separate marks whose characters all fold
+    to one character (NFC Latin, Cyrillic, CJK) takes ``str.translate``, as the
+    first fold does; the rest take the loop.
+    """
+    chars = set(text)
+    marks = {ch for ch in chars if _is_mark(ch)}
+    if not marks:
+        table: dict[int, str] = {}
+        for ch in chars:
+            folded = fold(ch)
+            if len(folded) != 1:
+                break
+            if folded != ch:
+                table[ord(ch)] = folded
+        else:
+            return _collapse_spaces(text.translate(table))
+    parts: list[str] = []
+    index = array("q")
+    last_space = False
+    i, n = 0, len(text)
+    while i < n:
+        j = i + 1
+        while j < n and text[j] in marks:
+            j += 1
+        for part in fold(text[i:j]):
+            if part == _SPACE:
+                if last_space:
+                    continue
+                last_space = True
+            else:
+                last_space = False
+            parts.append(part)
+            index.append(i)
+        i = j
+    return "".join(parts), index
+
+
+def _quote_by(quote: str, fold: Callable[[str], str] | None) -> tuple[str, ...]:
+    """The forms of a quote to look for under a fold (None: the first), best first.
+
+    As ``_normalise_quote``: whole, then without wrapping quote marks; empty if
+    nothing is left to find.
+    """
+    if fold is None:
+        whole, inner = _normalise_quote(quote)
+    else:
+        whole = _fold_text_by(quote, fold)[0].strip(_SPACE)
+        inner = whole.strip(_SPACE + _QUOTE_MARKS)
+    if not inner:
+        return ()
+    return (whole, inner) if whole != inner else (inner,)
+
+
+How = Literal["exact", "normalised", "diacritics"]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Where a quote was found, ``text[start:end]`` being the original passage, and how.
+
+    ``how`` lets a caller weigh the evidence: "exact" is the quote byte for byte
+    (less surrounding whitespace), "normalised" differs only in what ``find``
+    tolerates (quote marks, dashes, whitespace, case, Unicode form), and
+    "diacritics" matched only once accents were ignored, which is right for a
+    name ("Gusmao") but weaker evidence for an ordinary word.
+    """
+
+    start: int
+    end: int
+    how: How
+
+
+class _Folding:
+    """One fold of the text with its map back to original offsets, and searches in it.
+
+    ``clustered`` says the map points at letters whose marks follow them (the
+    diacritic-blind folds), so a span's end is carried over those marks.
+    """
+
+    __slots__ = ("clustered", "index", "norm", "text")
+
+    def __init__(self, text: str, norm: str, index: array[int], clustered: bool) -> None:
+        self.text, self.norm, self.index, self.clustered = text, norm, index, clustered
+
+    def spans(self, needle: str, pos: int, bounded: bool) -> Iterator[tuple[tuple[int, int], int]]:
+        """Matches at or after a folded position, in order, and where each ends in the fold."""
+        norm = self.norm
+        while (pos := norm.find(needle, pos)) >= 0:
+            end = pos + len(needle)
+            span = self._span(pos, end, bounded)
+            if span is not None:
+                yield span, end
+            pos += 1
+
+    def last_before(self, needle: str, pos: int, bounded: bool) -> tuple[int, int] | None:
+        """The last match starting before a folded position."""
+        norm, width = self.norm, len(needle)
+        limit = pos + width - 1  # rfind's end: a match ending there starts at pos - 1
+        while (found := norm.rfind(needle, 0, limit)) >= 0:
+            span = self._span(found, found + width, bounded)
+            if span is not None:
+                return span
+            limit = found + width - 1
+        return None
+
+    def nearest(self, needle: str, near: int | None, bounded: bool) -> tuple[int, int] | None:
+        """The match nearest an original offset (the first if ``near`` is None).
+
+        Only two matches can be nearest: the first starting at or after
+        ``near`` and the last starting before it, which also ends last of those
+        before, since folded offsets map to original ones in order. A tie goes to
+        the earlier.
+        """
+        if near is None:
+            return next((span for span, _ in self.spans(needle, 0, bounded)), None)
+        pos = bisect_left(self.index, near)
+        after = next((span for span, _ in self.spans(needle, pos, bounded)), None)
+        before = self.last_before(needle, pos, bounded)
+        if before is None or (after is not None and after[0] - near < max(0, near - before[1] + 1)):
+            return after
+        return before
+
+    def _span(self, pos: int, end: int, bounded: bool) -> tuple[int, int] | None:
+        """The original span of a folded match, if it covers whole characters (and words)."""
+        norm, index, text = self.norm, self.index, self.text
+        # As Aligner._on_boundaries: not inside a character, not before a mark of its last.
+        if pos > 0 and index[pos - 1] == index[pos]:
+            return None
+        if end < len(norm) and (index[end] == index[end - 1] or unicodedata.combining(norm[end])):
+            return None
+        start, stop = index[pos], index[end - 1] + 1
+        if self.clustered:
+            while stop < len(text) and _is_mark(text[stop]):
+                stop += 1
+        if bounded and not _word_edges(text, start, stop):
+            return None
+        return start, stop
+
+
+def _disjoint(
+    folding: _Folding, needle: str, bounded: bool
+) -> Iterator[tuple[tuple[int, int], int]]:
+    """Non-overlapping matches in text order, each searched for after the last one ends."""
+    pos = 0
+    while (found := next(folding.spans(needle, pos, bounded), None)) is not None:
+        yield found
+        pos = found[1]
+
+
+def _spells_out(text: str) -> bool:
+    """Whether the spelt-out fold of ``text`` differs from the blind one.
+
+    Checked on the distinct characters, plus the separate diaeresis and ring
+    that a decomposed "ä" or "å" is spelt out from, so most texts (English,
+    Russian, Chinese) get the spelt-out fold for free.
+    """
+    chars = set(text)
+    if "\u0308" in chars or "\u030a" in chars:
+        return True
+    return any(_fold_spelt(ch) != _fold_blind(ch) for ch in chars)
+
+
+def _word_edges(text: str, start: int, end: int) -> bool:
+    """As ``Aligner._word_edges``, with a combining mark counted as part of its word.
+
+    The mark is what a decomposed "café" ends with, and it must not make the
+    "s" after it look like the start of another word.
+    """
+
+    def inside(a: int, b: int) -> bool:
+        return _wordy(text[a]) and _wordy(text[b]) and not _unspaced(text[b])
+
+    if start > 0 and inside(start - 1, start):
+        return False
+    return not (end < len(text) and inside(end, end - 1))
+
+
+def _wordy(ch: str) -> bool:
+    return ch.isalnum() or _is_mark(ch)
+
+
 class Aligner:
     """Finds quotes in one document; build once per text, call ``find`` many times.
 
@@ -194,6 +453,83 @@ class Aligner:
     def __init__(self, text: str) -> None:
         self.text = text
         self._norm, self._index = _fold_text(text)
+        # The diacritic-blind folds, built on the first quote that needs them:
+        # most documents never do, and each costs about what the first fold does.
+        self._blind: _Folding | None = None
+        self._spelt: _Folding | None = None
+
+    def locate(
+        self, quote: str, near: int | None = None, *, whole_word: bool = False
+    ) -> Match | None:
+        """Where the quote is and how it was matched, trying the strict fold before the blind ones.
+
+        The first fold is ``find``'s; only if it fails are diacritics ignored,
+        first dropped ("Gusmao" for "Gusmão"), then spelt out ("Kraehenbuehl"
+        for "Krähenbühl"), so a quote is never matched more loosely than it
+        has to be. ``near`` picks, of several occurrences, the one nearest an
+        original offset (one containing it is at distance 0), where
+        ``find``'s ``start_hint`` only looks forward; without it the first
+        occurrence wins. ``whole_word`` prefers a whole-word match in any fold
+        to a match inside a word in a stricter one: "Gusmão" the name is better
+        evidence for "Gusmao" than "Gusmaoist" is.
+        """
+        strict = _quote_by(quote, None)
+        if not strict:
+            return None
+        for bounded in (True, False) if whole_word else (False,):
+            for level, folding, needles in self._foldings(quote, strict):
+                for needle in needles:
+                    found = folding.nearest(needle, near, bounded)
+                    if found is not None:
+                        return self._match(found, quote, level)
+        return None
+
+    def locate_all(self, quote: str, *, whole_word: bool = False) -> list[Match]:
+        """Every non-overlapping occurrence, in text order, from the strictest fold that finds any.
+
+        As ``find_all``, the quote is looked for without wrapping quote marks
+        and ``whole_word`` keeps only whole-word matches. One fold for all the
+        occurrences, so a name spelt right in the text is not mixed with
+        looser matches of it.
+        """
+        strict = _quote_by(quote, None)
+        if not strict:
+            return []
+        for level, folding, needles in self._foldings(quote, strict):
+            spans = [span for span, _ in _disjoint(folding, needles[-1], whole_word)]
+            if spans:
+                return [self._match(span, quote, level) for span in spans]
+        return []
+
+    def _foldings(
+        self, quote: str, strict: tuple[str, ...]
+    ) -> Iterator[tuple[int, _Folding, tuple[str, ...]]]:
+        """Each fold in turn, strictest first, built when first reached, with the quote's forms.
+
+        ``strict`` is the quote's forms under the first fold. The spelt-out fold
+        is skipped when it could find nothing the blind one did not: the text
+        has nothing to spell out and the quote no umlaut.
+        """
+        yield 0, _Folding(self.text, self._norm, self._index, False), strict
+        if self._blind is None:
+            self._blind = _Folding(self.text, *_fold_text_by(self.text, _fold_blind), True)
+        blind_needles = _quote_by(quote, _fold_blind)
+        if blind_needles:
+            yield 1, self._blind, blind_needles
+        if self._spelt is None:
+            if _spells_out(self.text):
+                self._spelt = _Folding(self.text, *_fold_text_by(self.text, _fold_spelt), True)
+            else:
+                self._spelt = self._blind
+        spelt_needles = _quote_by(quote, _fold_spelt)
+        if spelt_needles and (self._spelt is not self._blind or spelt_needles != blind_needles):
+            yield 2, self._spelt, spelt_needles
+
+    def _match(self, span: tuple[int, int], quote: str, level: int) -> Match:
+        start, end = span
+        if level:
+            return Match(start, end, "diacritics")
+        return Match(start, end, "exact" if self.text[start:end] == quote.strip() else "normalised")
 
     def find(
         self, quote: str, start_hint: int = 0, *, whole_word: bool = False

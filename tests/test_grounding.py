@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from pathlib import Path
 
 import pytest
 
-from extractor.grounding import Aligner, _fold_each, _fold_only, _fold_text, align
+from extractor.grounding import (
+    Aligner,
+    Match,
+    _fold_blind,
+    _fold_each,
+    _fold_only,
+    _fold_text,
+    _fold_text_by,
+    _is_mark,
+    align,
+)
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_8703ce6526d76945.txt"
 
@@ -231,3 +242,226 @@ def test_fast_fold_equals_the_character_loop(alphabet: str) -> None:
         slow, slow_index = _fold_each(text)
         assert (fast, list(fast_index)) == (slow, list(slow_index)), repr(text)
         assert _fold_only(text) == slow, repr(text)
+
+
+def located(quote: str, text: str, **kwargs: object) -> tuple[str, str] | None:
+    found = Aligner(text).locate(quote, **kwargs)  # type: ignore[arg-type]
+    return None if found is None else (text[found.start : found.end], found.how)
+
+
+def test_locate_dropped_diacritics() -> None:
+    """A name with its accent dropped is found, with offsets of the accented original."""
+    text = "President Xanana Gusm\u00e3o said"
+    assert Aligner(text).locate("Gusmao") == Match(17, 23, "diacritics")
+    assert text[17:23] == "Gusm\u00e3o"
+
+
+def test_locate_spelt_out_umlauts() -> None:
+    """Umlauts spelt out as "ae"/"ue" find the letters, and the other way round."""
+    text = "UNRWA chief Pierre Kr\u00e4henb\u00fchl said"
+    assert located("Kraehenbuehl", text) == ("Kr\u00e4henb\u00fchl", "diacritics")
+    assert located("Pierre KRAEHENBUEHL", text) == ("Pierre Kr\u00e4henb\u00fchl", "diacritics")
+    assert located("Kr\u00e4henb\u00fchl", "Pierre Kraehenbuehl") == ("Kraehenbuehl", "diacritics")
+
+
+def test_locate_decomposed_umlaut_spelt_out() -> None:
+    """A decomposed umlaut (a letter, then a combining diaeresis) is spelt out as well."""
+    text = "Pierre Kra\u0308henbu\u0308hl said"
+    assert located("Kraehenbuehl", text) == ("Kra\u0308henbu\u0308hl", "diacritics")
+
+
+def test_locate_exact_and_normalised() -> None:
+    """A byte-identical passage is "exact"; one found through a curly apostrophe is "normalised"."""
+    text = "the People\u2019s Republic of China"
+    assert Aligner(text).locate("People\u2019s Republic") == Match(4, 21, "exact")
+    assert Aligner(text).locate("  People\u2019s Republic\n") == Match(4, 21, "exact")
+    assert Aligner(text).locate("People's Republic") == Match(4, 21, "normalised")
+    assert Aligner(text).locate("people\u2019s republic") == Match(4, 21, "normalised")
+
+
+def test_locate_agrees_with_find() -> None:
+    """Where the first fold finds a quote, locate returns the span find returns."""
+    text = (
+        "Zhang Ming welcomed Myanmar\u2019s intention; \u201cSCO family\u201d \u2014 state-owned."
+    )
+    aligner = Aligner(text)
+    for quote in ["zhang ming", "Myanmar's intention", '"SCO family" - state', "\u201cstate\u201d"]:
+        found = aligner.locate(quote)
+        assert found is not None and (found.start, found.end) == aligner.find(quote)
+
+
+def test_locate_near_picks_the_nearest_occurrence() -> None:
+    """With near, the occurrence nearest the offset wins, one containing it at distance 0."""
+    text = "SCO and SCO then SCO"  # at 0, 8 and 17
+    aligner = Aligner(text)
+    assert aligner.locate("SCO") == Match(0, 3, "exact")
+    assert aligner.locate("SCO", near=9) == Match(8, 11, "exact")  # inside the second
+    assert aligner.locate("SCO", near=13) == Match(8, 11, "exact")  # 3 after it, 4 before the third
+    assert aligner.locate("SCO", near=14) == Match(17, 20, "exact")
+    assert aligner.locate("SCO", near=5) == Match(0, 3, "exact")  # a tie goes to the earlier
+    assert aligner.locate("SCO", near=10_000) == Match(17, 20, "exact")
+    assert aligner.locate("sco", near=-5) == Match(0, 3, "normalised")
+
+
+def test_locate_near_with_diacritics() -> None:
+    """The nearest occurrence is also chosen among matches found with diacritics ignored."""
+    text = "Gusm\u00e3o met Horta; later Gusm\u00e3o spoke."
+    assert Aligner(text).locate("Gusmao", near=30) == Match(24, 30, "diacritics")
+    assert Aligner(text).locate("Gusmao", near=10) == Match(0, 6, "diacritics")
+
+
+def test_near_matches_brute_force() -> None:
+    """The nearest occurrence agrees with a search over every occurrence, on random texts."""
+    rnd = random.Random(11)
+    for _ in range(400):
+        text = "".join(rnd.choice("ab \u00e9A\u2019'") for _ in range(rnd.randint(1, 30)))
+        aligner = Aligner(text)
+        a = rnd.randrange(len(text))
+        quote = text[a : a + rnd.randint(1, 3)].strip(" '\u2019")
+        if not quote:
+            continue
+        spans = {aligner.find(quote, start_hint=h) for h in range(len(text) + 1)} - {None}
+        near = rnd.randint(-1, len(text) + 1)
+
+        def distance(span: tuple[int, int], near: int = near) -> int:
+            return max(span[0] - near, near - span[1] + 1, 0)
+
+        expected = min(spans, key=lambda s: (distance(s), s[0]), default=None)  # type: ignore[arg-type]
+        found = aligner.locate(quote, near=near)
+        if expected is None:
+            assert found is None or found.how == "diacritics", (text, quote)
+        else:
+            assert found is not None and (found.start, found.end) == expected, (text, quote, near)
+
+
+def test_locate_cyrillic_combining_accent() -> None:
+    """A stress mark written as a combining acute does not hide a Russian name."""
+    text = "Сергей Ла\u0301вров заявил"
+    assert Aligner(text).locate("Лавров") == Match(7, 14, "diacritics")
+    assert located("Лавров", "Лавро\u0301в заявил") == ("Лавро\u0301в", "diacritics")
+    assert located("Петр", "Пётр Толстой") == ("Пётр", "diacritics")
+
+
+def test_locate_cjk_is_unaffected() -> None:
+    """Chinese aligns in the first fold, and kana voicing marks are letters, not diacritics."""
+    text = "上海合作组织秘书长张明会见大使，欢迎缅甸加入。"
+    aligner = Aligner(text)
+    assert aligner.locate("张明") == Match(9, 11, "exact")
+    assert aligner.locate("大使,欢迎") == Match(13, 18, "normalised")
+    assert aligner._blind is None
+    assert Aligner("ガス").locate("カス") is None  # NFKD: カ plus a voicing mark, kept
+    assert Aligner("か\u3099す").locate("か") is None
+
+
+def test_locate_whole_word() -> None:
+    """whole_word skips a match inside a word, even for a looser whole-word one, and falls back."""
+    text = "Лавровский проспект; Ла\u0301вров сказал"
+    assert located("Лавров", text) == ("Лавров", "exact")
+    assert located("Лавров", text, whole_word=True) == ("Ла\u0301вров", "diacritics")
+    assert located("Gusmao", "the Gusm\u00e3oist line", whole_word=True) == (
+        "Gusm\u00e3o",
+        "diacritics",
+    )
+    assert Aligner("the Gusm\u00e3oist line").locate_all("Gusmao", whole_word=True) == []
+
+
+def test_whole_word_after_a_decomposed_accent() -> None:
+    """A combining mark ending a match belongs to its word, so the letter after it continues it."""
+    aligner = Aligner("les cafe\u0301s et le cafe\u0301")
+    assert aligner.locate("cafe", whole_word=True) == Match(17, 22, "diacritics")
+    assert aligner.locate("cafe") == Match(4, 9, "diacritics")
+
+
+def test_lazy_folds_are_not_built_when_the_first_fold_finds_the_quote() -> None:
+    """The diacritic-blind folds are built only for a quote the first fold cannot find."""
+    aligner = Aligner("Xanana Gusm\u00e3o met Pierre Kr\u00e4henb\u00fchl.")
+    assert aligner.locate("gusm\u00e3o") is not None
+    assert aligner.locate_all("met") != []
+    assert aligner._blind is None and aligner._spelt is None
+    assert aligner.locate("Gusmao") is not None
+    assert aligner._blind is not None and aligner._spelt is None
+    assert aligner.locate("Kraehenbuehl") is not None
+    assert aligner._spelt is not None
+
+
+def test_spelt_out_fold_is_shared_when_nothing_is_spelt_out() -> None:
+    """A text without umlauts needs no second blind index: the first one serves both."""
+    aligner = Aligner("Sergey Lavrov and Pierre Kraehenbuehl")
+    assert aligner.locate("Kr\u00e4henb\u00fchl") == Match(25, 37, "diacritics")
+    assert aligner._spelt is aligner._blind
+
+
+def test_diacritics_fold_keeps_character_boundaries() -> None:
+    """Accents aside, "cafe" finds "café", but no match ends inside a letter or before its mark."""
+    assert located("cafe", "les caf\u00e9s") == ("caf\u00e9", "diacritics")
+    assert located("cafe", "les cafe\u0301s") == ("cafe\u0301", "diacritics")  # with its accent
+    assert located("caf", "le caf\u00e9") == ("caf", "exact")  # whole characters, "é" left out
+    assert located("caf", "le cafe\u0301") == ("caf", "exact")
+    assert Aligner("Pierre Kr\u00e4henb\u00fchl").locate("Kraehenbu") is None  # half of "ü"
+    assert Aligner("\ufb01").locate("i") is None  # half of a ligature
+
+
+def test_accent_is_still_not_dropped_by_find() -> None:
+    """find keeps its strictness; only locate ignores diacritics, and says so."""
+    aligner = Aligner("le Caf\u00e9.")
+    assert aligner.find("Cafe") is None and aligner.find_all("Cafe") == []
+    assert aligner.locate("Cafe") == Match(3, 7, "diacritics")
+
+
+def test_locate_all_uses_the_strictest_fold_that_finds_any() -> None:
+    """Every occurrence, each with how it matched, from the first fold with any match."""
+    text = "Gusm\u00e3o, GUSM\u00c3O and Gusmao"
+    assert Aligner(text).locate_all("gusmao") == [Match(19, 25, "normalised")]
+    assert Aligner(text).locate_all("Gusmao") == [Match(19, 25, "exact")]
+    assert Aligner(text).locate_all("Gusmão") == [
+        Match(0, 6, "exact"),
+        Match(8, 14, "normalised"),
+    ]
+    assert Aligner("Gusm\u00e3o, GUSM\u00c3O").locate_all("Gusmao") == [
+        Match(0, 6, "diacritics"),
+        Match(8, 14, "diacritics"),
+    ]
+    assert Aligner(text).locate_all("Horta") == []
+    assert Aligner(text).locate_all(" \u201c\u201d ") == []
+
+
+def test_locate_nordic_and_stroked_letters() -> None:
+    """Stroked and Nordic letters match their plain and spelt-out spellings."""
+    text = "S\u00f8ren S\u00f8rensen visited \u00c5rhus and \u0141\u00f3d\u017a"
+    assert located("Sorensen", text) == ("S\u00f8rensen", "diacritics")
+    assert located("Soerensen", text) == ("S\u00f8rensen", "diacritics")
+    assert located("Aarhus", text) == ("\u00c5rhus", "diacritics")
+    assert located("Lodz", text) == ("\u0141\u00f3d\u017a", "diacritics")
+
+
+@pytest.mark.parametrize("quote", ["", "   ", '""', "\u0301"])
+def test_locate_empty_or_mark_only_quote(quote: str) -> None:
+    """A quote with nothing to find returns None, even once its accents are dropped."""
+    assert Aligner("some text \u00e9").locate(quote) is None
+
+
+def test_diacritic_spans_never_split_a_letter() -> None:
+    """On random accented texts, a quote with accents dropped lands on whole letters."""
+    rnd = random.Random(5)
+    alphabet = "ae\u00e4\u00f6\u00fc\u00e3\u0301\u0308 \ufb01\u00df\u00f8Lx"
+    for _ in range(2000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 30)))
+        starts = [i for i in range(len(text)) if not _is_mark(text[i])]
+        if not starts:
+            continue
+        a = rnd.choice(starts)
+        b = min(len(text), a + rnd.randint(1, 6))
+        while b < len(text) and _is_mark(text[b]):
+            b += 1
+        quote = "".join(
+            ch for ch in unicodedata.normalize("NFD", text[a:b]) if not unicodedata.combining(ch)
+        )
+        found = Aligner(text).locate(quote)
+        if not quote.strip():
+            continue
+        assert found is not None, (text, quote)
+        assert found.start == 0 or not _is_mark(text[found.start]), (text, quote)
+        assert found.end == len(text) or not _is_mark(text[found.end]), (text, quote)
+        if found.how == "diacritics":
+            got = _fold_text_by(text[found.start : found.end], _fold_blind)[0]
+            assert got.strip() == _fold_text_by(quote, _fold_blind)[0].strip(), (text, quote)
