@@ -203,6 +203,9 @@ class _Job:
     ok: int = 0
     skipped: int = 0
     tokens: int = 0
+    dropped: int = 0
+    nulled: int = 0
+    quotes_cut: int = 0
     failures: list[ErrorRecord] = field(default_factory=list)
 
     async def run(self) -> int:
@@ -245,6 +248,8 @@ class _Job:
                 out.close()
         if len(self.files) > 1 or self.resume:
             self._summary(time.monotonic() - started, time.process_time() - cpu_started)
+        elif cut := self._cut():
+            typer.echo(f"extractor: {cut} (the warnings say which)", err=True)
         return max((_exit_code(f) for f in self.failures), default=0)
 
     def _count(self, result: Result | None) -> None:
@@ -261,6 +266,22 @@ class _Job:
         else:
             self.ok += 1
             self.tokens += result.run.usage.total_tokens
+            self.dropped += result.grounding.records_dropped
+            self.nulled += result.grounding.fields_nulled
+            self.quotes_cut += result.grounding.quotes_dropped
+
+    def _cut(self) -> str:
+        """What the support check removed, in words, or "" when it removed nothing."""
+        parts = [
+            f"{n} {what}"
+            for n, what in (
+                (self.dropped, "unsupported records dropped"),
+                (self.nulled, "unsupported fields set to null"),
+                (self.quotes_cut, "unsupported quotes dropped"),
+            )
+            if n
+        ]
+        return ", ".join(parts)
 
     def _summary(self, seconds: float, cpu_seconds: float) -> None:
         """One line for the whole batch; the CPU figure tells whether more concurrency can help.
@@ -272,10 +293,11 @@ class _Job:
         done = self.ok + len(self.failures)
         rate = done / seconds if seconds > 0 else 0.0
         cpu = f", {cpu_seconds / done * 1000:.1f} ms CPU each" if done else ""
+        cut = f"; {c}" if (c := self._cut()) else ""
         typer.echo(
             f"extractor: {self.ok} extracted, {len(self.failures)} errors, "
             f"{self.skipped} skipped, {self.tokens:,} tokens in {seconds:.1f} s "
-            f"({rate:.1f} documents/s{cpu})",
+            f"({rate:.1f} documents/s{cpu}){cut}",
             err=True,
         )
 

@@ -119,14 +119,15 @@ def format_table(report: Report) -> str:
     """A plain-text table: one row per article, then overall, then per-field scores."""
     width = max([len(s.name) for s in report.articles] + [7])
     head = f"{'article':<{width}}  {'meetings P/R/F1':<15}  {'particip. P/R/F1':<16}  "
-    head += f"{'claims P/R/F1':<15}  grounded  dropped"
+    head += f"{'claims P/R/F1':<15}  grounded  dropped  nulled  quotes cut"
     lines = [head, "-" * len(head)]
     for s in [*report.articles, report.overall]:
         if s is report.overall:
             lines.append("-" * len(head))
         lines.append(
             f"{s.name:<{width}}  {_prf(s, 'meetings'):<15}  {_prf(s, 'participants'):<16}  "
-            f"{_prf(s, 'status_claims'):<15}  {s.grounding_rate:8.1%}  {s.records_dropped:7d}"
+            f"{_prf(s, 'status_claims'):<15}  {s.grounding_rate:8.1%}  {s.records_dropped:7d}  "
+            f"{s.fields_nulled:6d}  {s.quotes_dropped:10d}"
         )
     overall = report.overall
     lines += ["", f"{'field':<16}  precision  recall    f1"]

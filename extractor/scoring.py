@@ -88,7 +88,10 @@ class Score:
     fields: dict[str, PRF] = field(default_factory=lambda: {k: PRF() for k in FIELDS})
     quotes_returned: int = 0
     quotes_grounded: int = 0
+    records_kept: int = 0
     records_dropped: int = 0
+    fields_nulled: int = 0
+    quotes_dropped: int = 0
 
     @property
     def grounding_rate(self) -> float:
@@ -101,7 +104,10 @@ class Score:
             self.fields[k] += other.fields[k]
         self.quotes_returned += other.quotes_returned
         self.quotes_grounded += other.quotes_grounded
+        self.records_kept += other.records_kept
         self.records_dropped += other.records_dropped
+        self.fields_nulled += other.fields_nulled
+        self.quotes_dropped += other.quotes_dropped
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -112,7 +118,10 @@ class Score:
                 "quotes_returned": self.quotes_returned,
                 "quotes_grounded": self.quotes_grounded,
                 "rate": round(self.grounding_rate, 4),
+                "records_kept": self.records_kept,
                 "records_dropped": self.records_dropped,
+                "fields_nulled": self.fields_nulled,
+                "quotes_dropped": self.quotes_dropped,
             },
         }
 
@@ -233,7 +242,10 @@ def score(extraction: Extraction, gold: Gold, name: str = "") -> Score:
 
     result.quotes_returned = extraction.grounding.quotes_returned
     result.quotes_grounded = extraction.grounding.quotes_grounded
+    result.records_kept = extraction.grounding.records_kept
     result.records_dropped = extraction.grounding.records_dropped
+    result.fields_nulled = extraction.grounding.fields_nulled
+    result.quotes_dropped = extraction.grounding.quotes_dropped
     return result
 
 

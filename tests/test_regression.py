@@ -28,7 +28,7 @@ def seed_result() -> tuple[Extraction, str]:
 
 def _evidence(obj: Any) -> list[dict[str, Any]]:
     if isinstance(obj, dict):
-        found = [obj] if set(obj) == {"quote", "start", "end"} else []
+        found = [obj] if {"quote", "start", "end"} <= set(obj) else []
         return found + [e for v in obj.values() for e in _evidence(v)]
     if isinstance(obj, list):
         return [e for v in obj for e in _evidence(v)]
