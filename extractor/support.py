@@ -156,8 +156,16 @@ class Review:
 _SENTENCE_END = re.compile(r"(?:[.!?;:](?=\s)|[\u3002\uff01\uff1f\uff1b]|\n)\s*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTERS = re.compile(r"[^\W_]")
-_TO_BEFORE = re.compile(r"(?:^|\W)to\s+(?:the\s+)?$", re.IGNORECASE)
-_OF_BEFORE = re.compile(r"(?:^|\W)of\s+(?:the\s+)?$", re.IGNORECASE)
+# "Ambassador of Mongolia to the People's Republic of China": the envoy's state, then the host.
+# An envoy "to" a state, or "в" it in Russian, is accredited there: that state is the host.
+_ACCREDITED = re.compile(
+    r"\b(?:ambassador|envoy|representative|consul|charg[ée] d'affaires|посол|послом|посла|"
+    r"полпред\w*|представител\w*)\b[^.;\n]{0,80}?(?:\bto|\sв)\s+(?:the\s+)?(?P<to>[^,;.()\n]{2,60})",
+    re.IGNORECASE,
+)
+_OF_TO = re.compile(
+    r"\b(?:of|from)\s+(?P<of>[^,;.()]{2,60}?)\s+to\s+(?P<to>[^,;.()]{2,60})", re.IGNORECASE
+)
 
 
 class _Words(BaseModel):
@@ -177,6 +185,12 @@ class _WordsFile(_Words):
 def _words() -> _WordsFile:
     raw = (files("extractor") / "data" / "referring_words.json").read_text("utf-8")
     return _WordsFile.model_validate(json.loads(raw))
+
+
+def _state_in(phrase: str) -> str | None:
+    """The state a short phrase names first ("the People's Republic of China, Mr. X")."""
+    found = country_mentions(phrase)
+    return min(found, key=lambda code: found[code][0]) if found else None
 
 
 def _fold(text: str) -> str:
@@ -269,11 +283,13 @@ class Article:
     def organisation(self, as_written: str) -> OrganisationInfo | None:
         """The organisation a name refers to, from the data or the article's own acronyms."""
         info = resolve_organisation(as_written)
-        if info is None and as_written.strip() in self.acronyms:
-            info = resolve_organisation(self.acronyms[as_written.strip()]) or OrganisationInfo(
-                short=as_written.strip(), full=self.acronyms[as_written.strip()]
-            )
-        return info
+        if info is not None:
+            return info
+        written = _fold(" ".join(as_written.split()).removeprefix("the ").removeprefix("The "))
+        for acronym, full in self.acronyms.items():
+            if written in (_fold(acronym), _fold(full)):
+                return resolve_organisation(full) or OrganisationInfo(short=acronym, full=full)
+        return None
 
     def place(
         self,
@@ -411,41 +427,42 @@ class _Reviewer:
         return side
 
     def _org_named(self, as_written: str) -> bool:
+        """Whether the article names the organisation, however the model spelt it.
+
+        The names themselves are looked for first; the scan for every known
+        alias runs only when none of them is in the text.
+        """
         info = self.a.organisation(as_written)
-        if info is not None and info.short in self.a.organisations:
+        names = [as_written] + ([info.short, info.full] if info else [])
+        if any(weak_quote(n) is None and self.a.aligner.locate(n) is not None for n in names):
             return True
-        return weak_quote(as_written) is None and self.a.aligner.locate(as_written) is not None
+        return info is not None and info.short in self.a.organisations
 
     def _state_problem(self, state: str, mentions: list[Proof]) -> str | None:
-        """Why the article does not support that a participant represents ``state``."""
+        """Why the article does not support that a participant represents ``state``.
+
+        The cheap test comes first (the state as written is in the text); the
+        scan of every state the article names runs only when it fails.
+        """
         code = country_code(state)
+        written = weak_quote(state) is None and self.a.aligner.locate(state) is not None
         if code is None:
-            if weak_quote(state) is None and self.a.aligner.locate(state) is not None:
-                return None
-            return f"{state!r} is not a state named in the article"
-        spans = self.a.countries.get(code)
-        if not spans and self.a.aligner.locate(state) is None:
+            return None if written else f"{state!r} is not a state named in the article"
+        if not written and not self.a.countries.get(code):
             return f"{state!r} is not named in the article"
-        # "Ambassador of Mongolia to China": the state after "to" is the host.
         text = self.a.text
         for mention in mentions[:3]:
             start, end = self.a.passage(mention.start, mention.end, before=0)
-            here = [(s, e) for s, e in spans or () if start <= s and e <= end]
-            if not here or not all(
-                _TO_BEFORE.search(text[max(start, s - 12) : s]) for s, _ in here
-            ):
-                continue
-            for other, other_spans in self.a.countries.items():
-                for s, _ in other_spans:
-                    if (
-                        other != code
-                        and start <= s < end
-                        and _OF_BEFORE.search(text[max(0, s - 12) : s])
-                    ):
-                        return (
-                            f"the words say it represents {country_name(other) or other}, "
-                            f"not {state!r}"
-                        )
+            for match in _ACCREDITED.finditer(text, start, end):
+                if _state_in(match.group("to")) == code:
+                    return f"the words say {state!r} is the host it is accredited to"
+            for match in _OF_TO.finditer(text, start, end):
+                envoy_of, host = (_state_in(match.group(g)) for g in ("of", "to"))
+                if host == code and envoy_of not in (None, code):
+                    return (
+                        f"the words say it represents {country_name(envoy_of) or envoy_of}, "
+                        f"not {state!r}"
+                    )
         return None
 
     # -- meetings -------------------------------------------------------------------
@@ -511,10 +528,13 @@ class _Reviewer:
             if any(start <= p.start < proof.start for p in side.proofs):
                 return True
         words = self.a.words(proof)
-        for value in (side.name, side.state, side.organisation):
-            if value and (_shares_name(words, value) or _fold(value) in _fold(words)):
-                return True
-        return any(_fold(self.a.words(p)) in _fold(words) for p in side.proofs)
+        folded = _fold(words)
+        if side.name and _shares_name(words, side.name):
+            return True
+        if any(value and _fold(value) in folded for value in (side.state, side.organisation)):
+            return True
+        # A mention elsewhere counts when it names, not when it only refers ("the organization").
+        return any(_fold(m) in folded and not _referring(m) for m in map(self.a.words, side.proofs))
 
     def _optional(
         self,
@@ -606,12 +626,25 @@ class _Reviewer:
             drop("organisation", f"{c.organisation!r} is not named in the article")
             return None
         subject_org = self.a.organisation(c.subject)
-        if org is not None and subject_org is not None and org.short == subject_org.short:
+        if (org is not None and subject_org is not None and org.short == subject_org.short) or (
+            _fold(c.subject.strip()) == _fold(c.organisation.strip())
+        ):
             drop("subject", f"{c.subject!r} cannot hold a status in itself")
             return None
         org_proof = self._org_proof(c.organisation, org, near)
         if org_proof is not None:
             proofs.append(org_proof)
+        here = organisations_named(" ".join(self.a.text[s:e] for s, e in window))
+        if (
+            here
+            and (org is None or org.short not in here)
+            and not (org_proof is not None and _inside(org_proof, window))
+        ):
+            drop(
+                "organisation",
+                f"the claim's passage names {', '.join(sorted(here))}, not {c.organisation!r}",
+            )
+            return None
 
         # Subject: its quote names or refers to it, in the passage.
         claimant = self.side(c.claimant, f"{where}.claimant", record) if c.claimant else None
@@ -657,6 +690,13 @@ class _Reviewer:
                 proofs.append(stance_proof)
         else:
             backing = self._cue(stance_proof, anchors, lambda t: stance_cue(t, c.stance), "stance")
+            if backing is None and not anchors:
+                # Without its sentence, only quotes carrying every field hold a claim up.
+                drop(
+                    "stance_quote",
+                    f"no sentence of it is in the article to carry {c.stance.value!r}",
+                )
+                return None
             if backing is None:
                 self.find(
                     f"{where}.stance",
@@ -715,14 +755,19 @@ class _Reviewer:
                     return Proof(match.start, match.end, match.how, "organisation")
         return None
 
-    def _side_of(self, code: str, window: list[tuple[int, int]]) -> bool:
-        """Whether a participant of that state is mentioned in the claim's passage."""
-        return any(
-            side.state
-            and country_code(side.state) == code
-            and any(_inside(p, window) for p in side.proofs)
-            for side in self.sides
-        )
+    def _antecedent(self, before: int) -> str | None:
+        """The state named or represented nearest before an offset: what "his country" means."""
+        best: tuple[int, str] | None = None
+        for code, spans in self.a.countries.items():
+            for start, _ in spans:
+                if start < before and (best is None or start > best[0]):
+                    best = (start, code)
+        for side in self.sides:
+            code = country_code(side.state) if side.state else None
+            for p in side.proofs if code else ():
+                if p.start < before and (best is None or p.start > best[0]):
+                    best = (p.start, code)  # type: ignore[assignment]
+        return best[1] if best else None
 
     def _subject_problem(
         self, subject: str, proof: Proof, window: list[tuple[int, int]]
@@ -731,24 +776,27 @@ class _Reviewer:
         words = self.a.words(proof)
         code = country_code(subject)
         if code is not None:
+            named = country_code(words)
+            if named == code:
+                return None
+            if named is not None:
+                return f"{words!r} names another state than {subject!r}"
             spans = self.a.countries.get(code, [])
             if not spans:
                 return f"{subject!r} is not named in the article"
-            if country_code(words) == code or any(
-                proof.start <= s and e <= proof.end for s, e in spans
-            ):
+            if any(proof.start <= s and e <= proof.end for s, e in spans):
                 return None
-            named = country_code(words)
-            if named is not None:
-                return f"{words!r} names another state than {subject!r}"
-            if _referring(words) and (
-                any(s < proof.start for s, _ in spans) or self._side_of(code, window)
-            ):
-                return None
+            if _referring(words):
+                antecedent = self._antecedent(proof.start)
+                if antecedent == code:
+                    return None
+                if antecedent is not None:
+                    name = country_name(antecedent) or antecedent
+                    return f"{words!r} refers to {name}, the state named just before it"
             return f"{words!r} does not name or refer to {subject!r}"
         info = self.a.organisation(subject)
         if info is not None:
-            if info.short not in self.a.organisations:
+            if not self._org_named(subject):
                 return f"{subject!r} is not named in the article"
             quoted = self.a.organisation(words)
             if (quoted is not None and quoted.short == info.short) or _referring(words):
