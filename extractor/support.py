@@ -157,6 +157,7 @@ _SENTENCE_END = re.compile(r"(?:[.!?;:](?=\s)|[\u3002\uff01\uff1f\uff1b]|\n)\s*"
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTERS = re.compile(r"[^\W_]")
 # "Ambassador of Mongolia to the People's Republic of China": the envoy's state, then the host.
+_TO_BEFORE = re.compile(r"(?:^|\W)(?:to|в)\s+(?:the\s+)?$", re.IGNORECASE)
 # An envoy "to" a state, or "в" it in Russian, is accredited there: that state is the host.
 _ACCREDITED = re.compile(
     r"\b(?:ambassador|envoy|representative|consul|charg[ée] d'affaires|посол|послом|посла|"
@@ -385,7 +386,7 @@ class _Reviewer:
             named = self.a.aligner.locate(name, whole_word=True)
             if named is not None and weak_quote(name) is None:
                 proofs.append(Proof(named.start, named.end, named.how, "mention"))
-            elif not any(_shares_name(self.a.words(pr), name) for pr in proofs):
+            elif proofs and not any(_shares_name(self.a.words(pr), name) for pr in proofs):
                 self.find(
                     f"{where}.name",
                     label,
@@ -756,17 +757,30 @@ class _Reviewer:
         return None
 
     def _antecedent(self, before: int) -> str | None:
-        """The state named or represented nearest before an offset: what "his country" means."""
+        """The state "his country" or "the Kingdom" stands for, just before an offset.
+
+        A participant mentioned in the same passage comes first ("The Ambassador
+        reaffirmed that his country..." is the ambassador's state); else the
+        state named nearest before it, except a host state after "to" ("the
+        Ambassador of Myanmar to China": his country is not China).
+        """
+        start, _ = self.a.passage(before, before)
         best: tuple[int, str] | None = None
-        for code, spans in self.a.countries.items():
-            for start, _ in spans:
-                if start < before and (best is None or start > best[0]):
-                    best = (start, code)
         for side in self.sides:
             code = country_code(side.state) if side.state else None
-            for p in side.proofs if code else ():
-                if p.start < before and (best is None or p.start > best[0]):
-                    best = (p.start, code)  # type: ignore[assignment]
+            if code is None:
+                continue
+            for p in side.proofs:
+                if start <= p.start < before and (best is None or p.start > best[0]):
+                    best = (p.start, code)
+        if best is not None:
+            return best[1]
+        text = self.a.text
+        for code, spans in self.a.countries.items():
+            for s, _ in spans:
+                host = _TO_BEFORE.search(text[max(0, s - 12) : s])
+                if s < before and not host and (best is None or s > best[0]):
+                    best = (s, code)
         return best[1] if best else None
 
     def _subject_problem(
