@@ -34,7 +34,7 @@ from typing import Any
 
 from extractor.fakeserver import FakeServerConfig, run_in_thread
 
-PARTS = ("throughput", "rss", "rpm", "cache", "faults")
+PARTS = ("prompt", "throughput", "rss", "rpm", "cache", "faults")
 _SUMMARY = re.compile(
     r"extractor: (\d+) extracted, (\d+) errors.*"
     r"\(([\d.]+) documents/s(?:, ([\d.]+) ms CPU each)?\)"
@@ -315,6 +315,40 @@ class Bench:
 
     # ----------------------------------------------------------------- (a), (b), (e)
 
+    def prompt(self) -> None:
+        """What each request carries before the model answers: the prompt's cost per article.
+
+        Built in process exactly as the live path builds it (system message,
+        user message, tool schema), over the corpus articles. Tokens are
+        estimated at four characters each, the fake server's rule (no tokenizer
+        ships offline); the static part (instructions, example, schema) is the
+        same bytes for every article, so providers' prompt caching applies.
+        """
+        from extractor.document import read_document
+        from extractor.llm import _TOOL_PARAMS
+        from extractor.prompting import load_prompt
+
+        prompt = load_prompt()
+        static = len(json.dumps(_TOOL_PARAMS, ensure_ascii=False)) + len(prompt.system)
+        corpus = sorted(Path(__file__).resolve().parent.parent.glob("fixtures/corpus/*.txt"))
+        per_article, chars = [], []
+        for path in corpus:
+            document = read_document(path, max_bytes=10_000_000)
+            messages = prompt.messages(document)
+            body = json.dumps({"messages": messages, **_TOOL_PARAMS}, ensure_ascii=False)
+            per_article.append(len(body) / 4)
+            chars.append(len(document.text))
+        self.rows.append(
+            Row(
+                f"prompt tokens per article ({len(corpus)} corpus articles, est. chars/4)",
+                f"median {_median(per_article):,.0f} (articles of median "
+                f"{_median(chars):,.0f} chars); static part {static:,} chars "
+                f"(~{static / 4:,.0f} tokens), identical in every request",
+                "shown",
+                None,
+            )
+        )
+
     def throughput(self, startup: Run | None) -> None:
         """The same fresh-cache run ``--repeats`` times; medians are judged, every run shown.
 
@@ -578,6 +612,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"bench: {', '.join(parts)}; files in {work}", file=sys.stderr)
     try:
+        if "prompt" in parts:
+            bench.prompt()
         startup = bench.startup() if "throughput" in parts else None
         if "throughput" in parts:
             bench.throughput(startup)
