@@ -175,7 +175,8 @@ def synthesise_arguments(article: str, *, ungrounded: bool = False) -> dict[str,
     """A ``DraftExtraction``-shaped answer cut from the article itself.
 
     One meeting between two sides named by the first two distinct capitalised
-    words (each word the side's name and mention), quoting the first sentence; empty lists when the article has fewer than two such words. With
+    words (each word the side's name and mention), quoting the first sentence;
+    empty lists when the article has fewer than two such words. With
     ``ungrounded`` the quote is a sentence the article does not contain.
     """
     names = _names(article)

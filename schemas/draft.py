@@ -59,7 +59,7 @@ class DraftParticipant(_Draft):
         default=None,
         description="State it represents, as written (the ambassador OF this state, not the host).",
     )
-    kind: ParticipantKind = ParticipantKind.person
+    kind: ParticipantKind = Field(default=ParticipantKind.person, description="Not checked.")
     mentions: list[str] = Field(
         min_length=1,
         max_length=MAX_MENTIONS,
@@ -75,7 +75,7 @@ class DraftMeeting(_Draft):
     status: MeetingStatus = Field(
         default=MeetingStatus.held, description="held, or planned if only announced."
     )
-    format: MeetingFormat = MeetingFormat.unknown
+    format: MeetingFormat = Field(default=MeetingFormat.unknown, description="Not checked.")
     date_text: str | None = Field(
         default=None, description="Words dating it ('on Thursday'), as written; else null."
     )
@@ -83,7 +83,7 @@ class DraftMeeting(_Draft):
     topics: list[str] = Field(
         default_factory=list,
         max_length=MAX_PHRASES,
-        description="What was discussed: short English phrases (not checked against the text).",
+        description="What was discussed: short English phrases (not checked).",
     )
     outcomes: list[str] = Field(
         default_factory=list,
@@ -122,9 +122,9 @@ class DraftStatusClaim(_Draft):
         description="Words carrying the stance ('was seeking', 'applied for'); "
         "null for holds when no word says it. " + _VERBATIM,
     )
-    upgrade: bool = Field(default=False, description="True if it moves up to this status.")
+    upgrade: bool = Field(default=False, description="True if it moves up to it (not checked).")
     from_status: Status | None = Field(
-        default=None, description="The status it moves from, only if named."
+        default=None, description="The status it moves from, only if named (not checked)."
     )
     claimant: DraftParticipant | None = Field(default=None, description="Who said it, if anyone.")
     supporters: list[DraftParticipant] = Field(
@@ -157,7 +157,7 @@ def parse_leniently(data: object) -> tuple[DraftExtraction, list[str]]:
 
     def keep(name: str, model: type[_Draft]) -> list[Any]:
         items = data.get(name)
-        kept = []
+        kept: list[Any] = []
         for i, item in enumerate(items if isinstance(items, list) else []):
             if len(kept) >= MAX_RECORDS:
                 skipped.append(f"dropped {name}[{i}:]: more than {MAX_RECORDS} records")

@@ -12,7 +12,8 @@ from extractor.support import Article, Review, review, weak_quote
 from extractor.testing import run_scripted
 
 TEXT = (
-    "date 2022-07-14 BEIJING, July 14 (APP): Secretary-General of the Shanghai Cooperation Organization (SCO) "
+    "date 2022-07-14 BEIJING, July 14 (APP): Secretary-General of the Shanghai Cooperation "
+    "Organization (SCO) "
     "Zhang Ming met U Myo Thant Pe, Ambassador of Myanmar to the People's Republic of China.\n\n"
     "The Ambassador reaffirmed that his country was seeking dialogue partner status.\n\n"
     "Zhang Ming also received Xanana Gusmão, who said Timor-Leste has applied for observer "
