@@ -1,4 +1,4 @@
-"""From a draft to grounded, normalised records."""
+"""From a draft to supported, normalised records."""
 
 from __future__ import annotations
 
@@ -16,35 +16,45 @@ TEXT = (
 )
 RUN = RunInfo(model="m", prompt_version="v", mode="replay", attempts=1, usage=Usage())
 
+LAVROV: dict[str, Any] = {
+    "name": "Sergey Lavrov",
+    "title": "Foreign Minister",
+    "state": "Russia",
+    "mentions": ["Sergey Lavrov", "Lavrov"],
+}
+KAO: dict[str, Any] = {
+    "name": "Kao Kim Hourn",
+    "title": "Secretary-General",
+    "organisation": "ASEAN",
+    "mentions": ["ASEAN Secretary-General Kao Kim Hourn"],
+}
+MET = "Sergey Lavrov met on Tuesday with ASEAN Secretary-General Kao Kim Hourn"
+WANTS = "Lavrov said Russia wants to upgrade"
+
+
+def meeting(
+    *quotes: str, sides: list[dict[str, Any]] | None = None, **fields: Any
+) -> dict[str, Any]:
+    return {"sides": sides or [LAVROV, KAO], "quotes": list(quotes), **fields}
+
+
+def claim(**fields: Any) -> dict[str, Any]:
+    """Russia's bid for a partnership with ASEAN, each field with its own quote."""
+    base: dict[str, Any] = {
+        "subject": "Russia",
+        "subject_quote": "Russia",
+        "organisation": "ASEAN",
+        "status": "partner",
+        "status_quote": "comprehensive strategic partnership",
+        "stance": "seeks",
+        "stance_quote": "wants to upgrade",
+        "quotes": ["Russia wants to upgrade to comprehensive strategic partnership"],
+    }
+    return {**base, **fields}
+
 
 def draft(**parts: Any) -> DraftExtraction:
-    base: dict[str, Any] = {
-        "participants": [
-            {
-                "ref": "p1",
-                "name": "Sergey Lavrov",
-                "title": "Foreign Minister",
-                "state": "Russia",
-                "mentions": ["Sergey Lavrov", "Lavrov"],
-            },
-            {
-                "ref": "p2",
-                "name": "Kao Kim Hourn",
-                "title": "Secretary-General",
-                "organisation": "ASEAN",
-                "mentions": ["ASEAN Secretary-General Kao Kim Hourn"],
-            },
-        ],
-        "meetings": [
-            {
-                "participants": ["p1", "p2"],
-                "date_text": "on Tuesday",
-                "quotes": [
-                    "Sergey Lavrov met on Tuesday with ASEAN Secretary-General Kao Kim Hourn"
-                ],
-            }
-        ],
-    }
+    base: dict[str, Any] = {"meetings": [meeting(MET, date_text="on Tuesday")]}
     base.update(parts)
     return DraftExtraction.model_validate(base)
 
@@ -58,108 +68,121 @@ def test_meeting_is_grounded_dated_and_coded() -> None:
     doc = document_from_text(TEXT, "t.txt")
     assert doc.dateline is not None and doc.dateline.date is None  # no year in the dateline
     result = run(draft(), "date 2023-03-03 " + TEXT)
-    (meeting,) = result.meetings
-    assert meeting.date == dt.date(2023, 2, 28)
-    assert meeting.from_dateline == ["place"]
-    assert meeting.place == "Moscow"
-    lavrov = result.participant(meeting.participants[0])
+    (meeting_,) = result.meetings
+    assert meeting_.date == dt.date(2023, 2, 28)
+    assert meeting_.from_dateline == ["place"]
+    assert meeting_.place == "Moscow"
+    lavrov = result.participant(meeting_.participants[0])
     assert lavrov.state == "RUS" and lavrov.name == "Sergey Lavrov"
     text = "date 2023-03-03 " + TEXT
-    for ev in [*meeting.evidence, *lavrov.mentions]:
+    for ev in [*meeting_.evidence, *lavrov.mentions]:
         assert text[ev.start : ev.end] == ev.quote
+    assert {e.field for e in meeting_.evidence} == {"meeting", "date"}
+    assert result.warnings == []
+    assert result.grounding.records_kept == 1 and result.grounding.records_dropped == 0
 
 
 def test_ungrounded_meeting_is_dropped_with_a_warning() -> None:
     """A meeting whose quote is not in the text never leaves the pipeline."""
-    d = draft(meetings=[{"participants": ["p1", "p2"], "quotes": ["Lavrov hugged Kao"]}])
-    result = run(d)
+    result = run(draft(meetings=[meeting("Lavrov hugged Kao")]))
     assert result.meetings == []
-    assert any("Lavrov hugged Kao" in w and "dropped meeting" in w for w in result.warnings)
+    assert any("'Lavrov hugged Kao' is not in the article" in w for w in result.warnings)
+    assert any(w.startswith("dropped meeting 1") for w in result.warnings)
+    assert result.grounding.records_dropped == 1 and result.grounding.records_kept == 0
 
 
 def test_ungrounded_claim_is_dropped_but_others_stay() -> None:
     """One bad claim costs only itself."""
     claims = [
-        {
-            "subject": "Russia",
-            "organisation": "ASEAN",
-            "status": "partner",
-            "status_text": "comprehensive strategic partnership",
-            "stance": "seeks",
-            "quotes": ["Russia wants to upgrade to comprehensive strategic partnership"],
-        },
-        {
-            "subject": "Russia",
-            "organisation": "ASEAN",
-            "status": "member",
-            "status_text": "member",
-            "stance": "applied",
-            "quotes": ["Russia applied to join"],
-        },
+        claim(),
+        claim(
+            status="member",
+            status_quote="member",
+            stance="applied",
+            stance_quote="applied",
+            quotes=["Russia applied to join"],
+        ),
     ]
     result = run(draft(status_claims=claims))
     assert [c.stance for c in result.status_claims] == ["seeks"]
     assert result.status_claims[0].subject_code == "RUS"
     assert result.status_claims[0].organisation.short == "ASEAN"
     assert any("Russia applied to join" in w for w in result.warnings)
+    assert any(w.startswith("dropped status claim 2 (Russia)") for w in result.warnings)
+    assert result.grounding.records_kept == 2  # the meeting and the first claim
+    assert result.grounding.records_dropped == 1
+
+
+def test_claim_fields_carry_their_own_evidence() -> None:
+    """Each checked field of a kept claim points at the words that support it."""
+    (got,) = run(draft(status_claims=[claim()])).status_claims
+    by_field = {e.field: e.quote for e in got.evidence}
+    assert by_field["claim"] == "Russia wants to upgrade to comprehensive strategic partnership"
+    assert by_field["status"] == "comprehensive strategic partnership"
+    assert by_field["organisation"] == "ASEAN"
+    assert got.status_text == "comprehensive strategic partnership"
+    assert got.stance == "seeks"
+
+
+def test_stance_no_words_carry_is_nulled_not_trusted() -> None:
+    """A stance the claim's passage gives no cue for becomes null, with a warning."""
+    result = run(draft(status_claims=[claim(stance="declined")]))
+    (got,) = result.status_claims
+    assert got.stance is None and got.status == "partner"  # the claim itself holds
+    assert any("stance set to null" in w and "'declined'" in w for w in result.warnings)
+    assert result.grounding.fields_nulled == 1
 
 
 def test_participant_with_invented_name_is_dropped_and_meeting_follows() -> None:
-    """A participant whose name is not in the text is dropped, and so is its meeting."""
-    people = [
-        {"ref": "p1", "name": "Sergey Lavrov", "mentions": ["Lavrov"]},
-        {"ref": "p2", "name": "Dmitry Medvedev", "mentions": ["Medvedev"]},
-    ]
-    result = run(draft(participants=people))
-    assert [p.name for p in result.participants] == ["Sergey Lavrov"]
+    """A participant the text never mentions is dropped, and so is its meeting."""
+    medvedev = {"name": "Dmitry Medvedev", "mentions": ["Medvedev"]}
+    result = run(draft(meetings=[meeting(MET, sides=[LAVROV, medvedev])]))
     assert result.meetings == []
+    assert result.participants == []  # a side is output only with a record that holds
+    assert any("Dmitry Medvedev" in w and "no mention" in w for w in result.warnings)
     assert any("fewer than two" in w for w in result.warnings)
 
 
 def test_planned_meeting_takes_no_date_from_the_dateline() -> None:
     """A meeting announced for July is not dated with the dateline."""
-    meetings = [
-        {
-            "participants": ["p1", "p2"],
-            "status": "planned",
-            "date_text": "in July",
-            "place": "Vientiane",
-            "quotes": ["will meet again in Vientiane in July"],
-        }
-    ]
-    (meeting,) = run(draft(meetings=meetings), "date 2023-03-03 " + TEXT).meetings
-    assert meeting.status == "planned"
-    assert meeting.from_dateline == []
-    assert meeting.date is None
+    planned = meeting(
+        "The ministers will meet again in Vientiane in July",
+        status="planned",
+        date_text="in July",
+        place="Vientiane",
+    )
+    (got,) = run(draft(meetings=[planned]), "date 2023-03-03 " + TEXT).meetings
+    assert got.status == "planned"
+    assert got.from_dateline == []
+    assert got.date is None
+    assert got.place == "Vientiane"
 
 
 def test_same_meeting_twice_is_one_record_with_both_quotes() -> None:
     """Two drafts of one meeting merge, evidence from both."""
-    q1 = "Sergey Lavrov met on Tuesday with ASEAN Secretary-General Kao Kim Hourn"
-    q2 = "Lavrov said Russia wants to upgrade"
-    meetings = [
-        {"participants": ["p1", "p2"], "quotes": [q1]},
-        {"participants": ["p2", "p1"], "quotes": [q2]},
-    ]
-    (meeting,) = run(draft(meetings=meetings)).meetings
-    assert [e.quote for e in meeting.evidence] == [q1, q2]
+    meetings = [meeting(MET), meeting(WANTS, sides=[KAO, LAVROV])]
+    (got,) = run(draft(meetings=meetings)).meetings
+    assert [e.quote for e in got.evidence] == [MET, WANTS]
 
 
 def test_upgrade_infers_the_status_below_from_the_vocabulary() -> None:
     """'Upgrading to observer' at the SCO in 2022 comes from dialogue partner."""
     text = "date 2022-07-14 Cambodia is interested in upgrading to observer status at the SCO."
-    claim = {
+    cambodia = {
         "subject": "Cambodia",
+        "subject_quote": "Cambodia",
         "organisation": "SCO",
         "status": "observer",
-        "status_text": "observer status",
+        "status_quote": "observer status",
         "stance": "seeks",
+        "stance_quote": "interested in upgrading",
         "upgrade": True,
-        "quotes": ["interested in upgrading to observer status"],
+        "quotes": ["Cambodia is interested in upgrading to observer status at the SCO"],
     }
-    d = DraftExtraction.model_validate({"status_claims": [claim]})
+    d = DraftExtraction.model_validate({"status_claims": [cambodia]})
     (got,) = run(d, text).status_claims
     assert got.from_status == "dialogue_partner" and got.from_status_inferred
+    assert "from_status" in got.unchecked
 
 
 def test_ids_are_stable_across_runs() -> None:
@@ -170,35 +193,27 @@ def test_ids_are_stable_across_runs() -> None:
 
 def test_meeting_in_two_chunks_merges_and_keeps_the_stated_date() -> None:
     """A meeting dated in one report and undated in another is one meeting, stated date kept."""
-    q1 = "Sergey Lavrov met on Tuesday with ASEAN Secretary-General Kao Kim Hourn"
-    q2 = "Lavrov said Russia wants to upgrade"
-    meetings = [
-        {"participants": ["p1", "p2"], "quotes": [q2]},
-        {"participants": ["p2", "p1"], "date_text": "on Tuesday", "quotes": [q1]},
-    ]
-    (meeting,) = run(draft(meetings=meetings), "date 2023-03-03 " + TEXT).meetings
-    assert meeting.date == dt.date(2023, 2, 28)
-    assert meeting.date_text == "on Tuesday"
-    assert meeting.from_dateline == ["place"]
-    assert [e.quote for e in meeting.evidence] == [q1, q2]
+    meetings = [meeting(WANTS), meeting(MET, sides=[KAO, LAVROV], date_text="on Tuesday")]
+    (got,) = run(draft(meetings=meetings), "date 2023-03-03 " + TEXT).meetings
+    assert got.date == dt.date(2023, 2, 28)
+    assert got.date_text == "on Tuesday"
+    assert got.from_dateline == ["place"]
+    assert [e.quote for e in got.evidence if e.field == "meeting"] == [MET, WANTS]
 
 
 def test_same_claim_twice_fills_what_one_report_lacks() -> None:
     """Two reports of one claim merge; the claimant named in either is kept."""
-    base = {
-        "subject": "Russia",
-        "organisation": "ASEAN",
-        "status": "partner",
-        "status_text": "partnership",
-        "stance": "seeks",
-    }
     claims = [
-        {**base, "quotes": ["Russia wants to upgrade"]},
-        {**base, "claimant_ref": "p1", "quotes": ["Lavrov said Russia wants to upgrade"]},
+        claim(quotes=["Russia wants to upgrade"], status_quote="partnership"),
+        claim(quotes=[WANTS], status_quote="partnership", claimant=LAVROV),
     ]
-    (claim,) = run(draft(status_claims=claims)).status_claims
-    assert claim.claimant is not None
-    assert len(claim.evidence) == 1  # the shorter quote lies inside the longer one
+    result = run(draft(meetings=[], status_claims=claims))
+    (got,) = result.status_claims
+    assert got.claimant is not None
+    assert result.participant(got.claimant).name == "Sergey Lavrov"
+    # Both reports' sentences back it; the longer one, which holds the shorter, comes first.
+    claim_quotes = [e.quote for e in got.evidence if e.field == "claim"]
+    assert claim_quotes[0] == WANTS and set(claim_quotes) <= {WANTS, "Russia wants to upgrade"}
 
 
 def test_acronym_the_article_defines_names_the_organisation_one_way() -> None:
@@ -211,9 +226,13 @@ def test_acronym_the_article_defines_names_the_organisation_one_way() -> None:
     by_acronym, by_name = organisation("OTS", local), organisation("the OTS", local)
     full = organisation("Organization of Turkic States", local)
     assert by_acronym is not None and full is not None
-    assert (by_acronym.short, by_acronym.full) == (full.short, full.full) == (
-        "OTS",
-        "Organization of Turkic States",
+    assert (
+        (by_acronym.short, by_acronym.full)
+        == (full.short, full.full)
+        == (
+            "OTS",
+            "Organization of Turkic States",
+        )
     )
     assert by_name is not None and by_name.short == "OTS"
     other = organisation("Turkic Council", local)

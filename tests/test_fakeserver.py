@@ -19,7 +19,7 @@ from extractor.fakeserver import (
     run_in_thread,
     synthesise_arguments,
 )
-from extractor.schemas import Extraction
+from extractor.schemas import DraftExtraction, Extraction
 
 from .conftest import CASSETTES, SEED
 
@@ -78,12 +78,19 @@ async def test_synthesised_answer_is_grounded_through_the_pipeline() -> None:
 def test_an_article_without_two_capitalised_words_gets_empty_lists() -> None:
     """Fewer than two distinct capitalised words make an answer with no records."""
     assert synthesise_arguments("nothing here but Lowercase words.") == {
-        "participants": [],
         "meetings": [],
         "status_claims": [],
     }
+    answer = synthesise_arguments("Alpha met Beta today.")
+    assert [[s["name"] for s in m["sides"]] for m in answer["meetings"]] == [["Alpha", "Beta"]]
+    assert DraftExtraction.model_validate(answer).meetings[0].quotes == ["Alpha met Beta today."]
     ungrounded = synthesise_arguments("Alpha met Beta today.", ungrounded=True)
     assert ungrounded["meetings"][0]["quotes"] == [UNGROUNDED_QUOTE]
+    # Without two names, the ungrounded answer is still something to re-ask about.
+    (claim,) = synthesise_arguments("nothing here.", ungrounded=True)["status_claims"]
+    assert DraftExtraction.model_validate({"status_claims": [claim]}).status_claims[0].quotes == [
+        UNGROUNDED_QUOTE
+    ]
 
 
 async def test_rpm_limit_answers_429_with_retry_after_and_rate_headers() -> None:

@@ -18,9 +18,9 @@ from extractor import (
     Settings,
     TransportError,
 )
-from extractor.grounding import Aligner
 from extractor.llm import DraftAnswer, ModelClient, build_transport
-from extractor.schemas import Usage
+from extractor.schemas import DraftExtraction, Usage
+from extractor.support import Article, review
 from extractor.testing import (
     FAKE_KEY,
     Fault,
@@ -29,8 +29,6 @@ from extractor.testing import (
     run_scripted,
     scripted_settings,
 )
-
-from .conftest import ministers
 
 ARTICLE = (
     "JAKARTA, March 3 (APP) - Indonesian Foreign Minister Retno Marsudi met Vietnamese "
@@ -45,26 +43,48 @@ MESSAGES = [
     {"role": "user", "content": ARTICLE},
 ]
 
+RETNO: dict[str, Any] = {
+    "name": "Retno Marsudi",
+    "title": "Foreign Minister",
+    "state": "Indonesia",
+    "kind": "person",
+    "mentions": ["Retno Marsudi"],
+}
+BUI: dict[str, Any] = {
+    "name": "Bui Thanh Son",
+    "title": "Foreign Minister",
+    "state": "Vietnam",
+    "kind": "person",
+    "mentions": ["Bui Thanh Son"],
+}
 GOOD: dict[str, Any] = {
-    "participants": ministers(),
-    "meetings": [{"participants": ["p1", "p2"], "quotes": [MEETING_QUOTE]}],
+    "meetings": [{"sides": [RETNO, BUI], "quotes": [MEETING_QUOTE]}],
     "status_claims": [
         {
             "subject": "Indonesia",
+            "subject_quote": "Indonesia",
             "organisation": "ASEAN",
             "status": "chair",
-            "status_text": "ASEAN chairmanship",
+            "status_quote": "ASEAN chairmanship",
             "stance": "holds",
+            "stance_quote": "holds",
             "quotes": [CLAIM_QUOTE],
         }
     ],
 }
 
 
+def check(draft: DraftExtraction) -> list[str]:
+    """The support check the pipeline re-asks with (``runner._checker``), over ARTICLE."""
+    return review(draft, Article(ARTICLE)).problems()
+
+
 def _ungrounded() -> dict[str, Any]:
-    """GOOD with the status claim's quote replaced by words the article does not have."""
+    """GOOD with the status claim invented: neither its sentence nor its status words are in
+    the article, so nothing supports it."""
     answer = copy.deepcopy(GOOD)
     answer["status_claims"][0]["quotes"] = [BAD_QUOTE]
+    answer["status_claims"][0]["status_quote"] = "chairs ASEAN"
     return answer
 
 
@@ -72,7 +92,7 @@ async def _ask_through(inner: httpx2.AsyncBaseTransport, **overrides: Any) -> Dr
     """Ask once for MESSAGES over ARTICLE, with ``inner`` as the network under the real stack."""
     settings = scripted_settings(**overrides)
     async with ModelClient(settings, build_transport(settings, inner=inner)) as client:
-        return await client.ask(MESSAGES, Aligner(ARTICLE))
+        return await client.ask(MESSAGES, check)
 
 
 async def _ask(script: list[Any], **overrides: Any) -> tuple[DraftAnswer, ScriptedTransport]:
@@ -98,6 +118,12 @@ class _Canned(httpx2.AsyncBaseTransport):
 
 
 # --------------------------------------------------------------------------- answers
+
+
+async def test_good_answer_satisfies_the_support_check() -> None:
+    """GOOD, the answer the other tests expect to be kept, has nothing unsupported."""
+    assert check(DraftExtraction.model_validate(GOOD)) == []
+    assert check(DraftExtraction.model_validate(_ungrounded()))
 
 
 async def test_valid_first_answer_takes_one_attempt() -> None:
@@ -151,8 +177,8 @@ async def test_ungrounded_quote_is_reasked_naming_it() -> None:
     first, second = scripted.bodies
     assert _tool_messages(first) == []
     (feedback,) = _tool_messages(second)
-    assert BAD_QUOTE in feedback
-    assert "not in the article" in feedback
+    assert f"status_claims[0].quotes[0]: {BAD_QUOTE!r} is not in the article" in feedback
+    assert "word for word" in feedback
     assert second["messages"][: len(MESSAGES)] == MESSAGES
 
 
@@ -163,18 +189,34 @@ async def test_usage_is_summed_over_reasks() -> None:
 
 
 async def test_spent_reask_budget_returns_a_warning_not_an_error() -> None:
-    """When every answer is ungrounded, ``ask`` stops after ``reasks`` re-asks and warns."""
+    """When every answer is ungrounded, ``ask`` stops after ``reasks`` re-asks and warns.
+
+    The warning says the budget ran out; what is unsupported is named by the support
+    step's own warnings in the pipeline (next tests).
+    """
     answer, scripted = await _ask([_ungrounded(), _ungrounded()], reasks=1)
     assert len(scripted.bodies) == 2
     assert answer.attempts == 2
     assert answer.usage.total_tokens == 2400
-    assert len(answer.warnings) == 1
-    warning = answer.warnings[0]
-    assert "failed validation after 2 attempts" in warning
-    assert BAD_QUOTE in warning
-    assert "<failed_attempts>" not in warning
-    # The well-formed records are kept; the pipeline drops what is not grounded.
+    assert answer.warnings == ["the answer still had unsupported fields after 2 attempts"]
+    # The structurally valid answer is kept whole; the pipeline drops what is not supported.
     assert len(answer.draft.meetings) == 1
+    assert [c.quotes for c in answer.draft.status_claims] == [[BAD_QUOTE]]
+
+
+async def test_spent_budget_on_a_malformed_answer_salvages_it() -> None:
+    """A last answer that never validates is parsed leniently, with a warning naming the fault."""
+    malformed = copy.deepcopy(GOOD)
+    malformed["status_claims"][0]["status"] = "associate"  # not in the vocabulary
+    answer, _ = await _ask([malformed, malformed], reasks=1)
+    assert answer.attempts == 2
+    first, *skipped = answer.warnings
+    assert "failed validation after 2 attempts" in first and "status" in first
+    assert "<failed_attempts>" not in first
+    assert len(skipped) == 1 and "dropped malformed status_claims[0]" in skipped[0]
+    # The well-formed meeting is kept.
+    assert [m.quotes for m in answer.draft.meetings] == [[MEETING_QUOTE]]
+    assert answer.draft.status_claims == []
 
 
 async def test_zero_reasks_means_one_attempt() -> None:
@@ -201,7 +243,8 @@ async def test_pipeline_drops_the_record_left_ungrounded(tmp_path: Path) -> None
     assert [e.quote for m in result.meetings for e in m.evidence] == [MEETING_QUOTE]
     dropped = [w for w in result.warnings if "dropped" in w and BAD_QUOTE in w]
     assert dropped, result.warnings
-    assert result.grounding.records_dropped >= 1
+    assert any(w.startswith("dropped status claim 1 (Indonesia)") for w in result.warnings)
+    assert result.grounding.records_dropped == 1 and result.grounding.records_kept == 1
 
 
 async def test_malformed_json_arguments_are_reasked() -> None:
@@ -214,14 +257,16 @@ async def test_malformed_json_arguments_are_reasked() -> None:
     assert "json" in feedback.lower()
 
 
-async def test_unknown_ref_is_reasked() -> None:
-    """A meeting pointing at a participant that is not listed is re-asked like a bad quote."""
+async def test_side_the_article_does_not_mention_is_reasked() -> None:
+    """A meeting side the article never mentions is re-asked like a bad quote, at its place."""
     broken = copy.deepcopy(GOOD)
-    broken["meetings"][0]["participants"] = ["p1", "p9"]
+    broken["meetings"][0]["sides"][1] = {**BUI, "name": "Pham Minh", "mentions": ["Pham Minh"]}
     answer, scripted = await _ask([broken, GOOD])
     assert answer.attempts == 2
+    assert answer.warnings == []
     (feedback,) = _tool_messages(scripted.bodies[1])
-    assert "'p9'" in feedback
+    assert "meetings[0].sides[1].mentions[0]: 'Pham Minh' is not in the article" in feedback
+    assert "meetings[0]: fewer than two sides" in feedback
 
 
 # --------------------------------------------------------------------------- transport faults
@@ -277,7 +322,7 @@ async def test_replay_miss_surfaces_unwrapped(tmp_path: Path) -> None:
     settings = Settings(mode="replay", cassette_dir=tmp_path, cache=False, model="gpt-4o-mini")
     async with ModelClient(settings) as client:
         with pytest.raises(ReplayMissError) as caught:
-            await client.ask(MESSAGES, Aligner(ARTICLE))
+            await client.ask(MESSAGES, check)
     assert type(caught.value) is ReplayMissError
     message = str(caught.value)
     assert "'gpt-4o-mini'" in message

