@@ -125,38 +125,30 @@ def document_info(document: Document) -> DocumentInfo:
 
 
 def _evidence(text: str, proofs: Iterable[Proof]) -> list[Evidence]:
-    """Evidence for the passages, in text order, without repeats or passages inside another.
-
-    Where two proofs cover the same passage the first one's field is kept, so
-    the sentence of a claim stays "claim" even when it also carries the stance.
-    """
-    by_span: dict[tuple[int, int], Proof] = {}
-    for proof in proofs:
-        by_span.setdefault((proof.start, proof.end), proof)
-    kept: list[Proof] = []
-    for (start, end), proof in sorted(by_span.items(), key=lambda kv: (kv[0][0], -kv[0][1])):
-        if (
-            kept
-            and start >= kept[-1].start
-            and end <= kept[-1].end
-            and proof.field == kept[-1].field
-        ):
-            continue
-        kept.append(proof)
-    return [
+    """Evidence for the passages, in text order."""
+    return _unique(
         Evidence(
             quote=text[p.start : p.end], start=p.start, end=p.end, field=p.field, aligned=p.how
         )  # type: ignore[arg-type]
-        for p in kept
-    ]
+        for p in proofs
+    )
 
 
 def _unique(evidence: Iterable[Evidence]) -> list[Evidence]:
-    """Evidence in text order, each passage once (the first field that claimed it)."""
-    by_span: dict[tuple[int, int, str | None], Evidence] = {}
+    """Evidence in text order, without repeats or passages inside another of the same field.
+
+    Where two fields claim the same passage the first is kept, so a claim's
+    sentence stays "claim" even when it also carries the stance.
+    """
+    by_span: dict[tuple[int, int], Evidence] = {}
     for e in evidence:
-        by_span.setdefault((e.start, e.end, e.field), e)
-    return sorted(by_span.values(), key=lambda e: (e.start, -e.end))
+        by_span.setdefault((e.start, e.end), e)
+    kept: list[Evidence] = []
+    for e in sorted(by_span.values(), key=lambda e: (e.start, -e.end)):
+        if any(k.field == e.field and k.start <= e.start and e.end <= k.end for k in kept):
+            continue
+        kept.append(e)
+    return kept
 
 
 def _participants(
@@ -370,7 +362,25 @@ def _claims(
             evidence=evidence,
             unchecked=checked_claim.unchecked,
         )
-    return sorted(merged.values(), key=lambda c: c.evidence[0].start)
+    return sorted(_fold_unknown_stances(merged).values(), key=lambda c: c.evidence[0].start)
+
+
+def _fold_unknown_stances(
+    merged: dict[tuple[object, ...], StatusClaim],
+) -> dict[tuple[object, ...], StatusClaim]:
+    """A claim whose stance was nulled joins the one claim of that subject, body and status.
+
+    The same claim reported in two chunks may keep its stance in one and lose
+    it in the other; two claims with different stances stay apart.
+    """
+    for key in [k for k in merged if k[3] is None]:
+        siblings = [k for k in merged if k[:3] == key[:3] and k[3] is not None]
+        if len(siblings) == 1:
+            into, extra = merged[siblings[0]], merged.pop(key)
+            merged[siblings[0]] = into.model_copy(
+                update={"evidence": _unique([*into.evidence, *extra.evidence])}
+            )
+    return merged
 
 
 def _person(subject: str, participants: list[Participant]) -> str | None:

@@ -156,17 +156,17 @@ class Review:
 _SENTENCE_END = re.compile(r"(?:[.!?;:](?=\s)|[\u3002\uff01\uff1f\uff1b]|\n)\s*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTERS = re.compile(r"[^\W_]")
-# "Ambassador of Mongolia to the People's Republic of China": the envoy's state, then the host.
+# A state right after "to" or "в": a destination or a host, not the state a side represents.
 _TO_BEFORE = re.compile(r"(?:^|\W)(?:to|в)\s+(?:the\s+)?$", re.IGNORECASE)
 # An envoy "to" a state, or "в" it in Russian, is accredited there: that state is the host.
+# "Ambassador of Mongolia to the People's Republic of China" also names the envoy's own state.
 _ACCREDITED = re.compile(
     r"\b(?:ambassador|envoy|representative|consul|charg[ée] d'affaires|посол|послом|посла|"
-    r"полпред\w*|представител\w*)\b[^.;\n]{0,80}?(?:\bto|\sв)\s+(?:the\s+)?(?P<to>[^,;.()\n]{2,60})",
+    r"полпред\w*|представител\w*)\b(?P<between>[^.;\n]{0,80}?)(?:\bto|\sв)\s+(?:the\s+)?"
+    r"(?P<to>[^,;.()\n]{2,60})",
     re.IGNORECASE,
 )
-_OF_TO = re.compile(
-    r"\b(?:of|from)\s+(?P<of>[^,;.()]{2,60}?)\s+to\s+(?P<to>[^,;.()]{2,60})", re.IGNORECASE
-)
+_OF = re.compile(r"\b(?:of|from)\s+(?:the\s+)?(?P<of>.+)$", re.IGNORECASE)
 
 
 class _Words(BaseModel):
@@ -455,15 +455,16 @@ class _Reviewer:
         for mention in mentions[:3]:
             start, end = self.a.passage(mention.start, mention.end, before=0)
             for match in _ACCREDITED.finditer(text, start, end):
-                if _state_in(match.group("to")) == code:
-                    return f"the words say {state!r} is the host it is accredited to"
-            for match in _OF_TO.finditer(text, start, end):
-                envoy_of, host = (_state_in(match.group(g)) for g in ("of", "to"))
-                if host == code and envoy_of not in (None, code):
+                if _state_in(match.group("to")) != code:
+                    continue
+                of = _OF.search(match.group("between"))
+                envoy_of = _state_in(of.group("of")) if of else None
+                if envoy_of not in (None, code):
                     return (
                         f"the words say it represents {country_name(envoy_of) or envoy_of}, "
-                        f"not {state!r}"
+                        f"not {state!r}, the host"
                     )
+                return f"the words say {state!r} is the host it is accredited to"
         return None
 
     # -- meetings -------------------------------------------------------------------

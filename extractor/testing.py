@@ -97,7 +97,9 @@ def project(answer: dict[str, Any], article: str) -> dict[str, Any]:
 
     Meetings and claims with a quote in the excerpt are kept with those quotes,
     and their participants with the mentions the excerpt holds; a meeting keeps
-    only the sides the excerpt mentions, and goes when fewer than two are left.
+    only the sides the excerpt mentions, and goes when fewer than two are left;
+    a claim goes when the excerpt lacks its subject or status words, and loses
+    the stance and time words it lacks.
     """
     aligner = Aligner(article)
 
@@ -126,12 +128,14 @@ def project(answer: dict[str, Any], article: str) -> dict[str, Any]:
     claims = []
     for c in answer.get("status_claims", []):
         quotes = [q for q in c["quotes"] if found(q)]
-        if not quotes:
-            continue
+        if not quotes or not found(c.get("subject_quote")) or not found(c.get("status_quote")):
+            continue  # the part does not hold the claim's own words
         claims.append(
             {
                 **c,
                 "quotes": quotes,
+                "stance_quote": c.get("stance_quote") if found(c.get("stance_quote")) else None,
+                "time_text": c.get("time_text") if found(c.get("time_text")) else None,
                 "claimant": side(c.get("claimant")),
                 "supporters": [s for s in map(side, c.get("supporters", [])) if s is not None],
             }

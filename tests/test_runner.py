@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from extractor.schemas import Gold
 from extractor.scoring import RECORD_TYPES, score
 from extractor.testing import project, run_scripted, scripted_settings
@@ -158,13 +156,6 @@ async def test_hundred_thousand_characters_exact_and_without_repeats(
     assert len({p.name for p in result.participants}) == len(result.participants)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported bug: a claim whose two quotes fall in different parts (Iran, Belarus) is "
-    "projected onto the later part with status and stance quotes that lie in the earlier one "
-    "(testing.project keeps them); support nulls that report's stance, and assemble._claims, "
-    "whose merge key includes the stance, keeps it as a second claim beside the whole one",
-)
 async def test_long_corpus_article_scores_the_same_chunked_and_whole() -> None:
     """The 20,000-character round-up scores the same read whole and in parts (same answer)."""
     import json
