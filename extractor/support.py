@@ -132,6 +132,17 @@ class CheckedClaim:
 
 
 @dataclass
+class _Passage:
+    """One claim's place in the article: its sentences, and where its field quotes must be."""
+
+    where: str
+    record: str
+    anchors: list[Proof]
+    window: list[tuple[int, int]]
+    near: int | None
+
+
+@dataclass
 class Review:
     """What of a draft the article supports, and every finding on the way."""
 
@@ -560,156 +571,74 @@ class _Reviewer:
     # -- claims ---------------------------------------------------------------------
 
     def claim(self, i: int, c: DraftStatusClaim) -> CheckedClaim | None:
-        where = f"status_claims[{i}]"
-        record = f"status claim {i + 1} ({c.subject})"
-        anchors: list[Proof] = []
-        for j, quote in enumerate(c.quotes):
-            near = anchors[0].start if anchors else None
-            proof = self.placed(quote, "claim", f"{where}.quotes[{j}]", record, near)
-            if proof is not None:
-                anchors.append(proof)
-        near = anchors[0].start if anchors else None
-
-        # The status fixes the claim's passage when no sentence quote survives.
-        window = [self.a.passage(p.start, p.end) for p in anchors]
-        status = self.placed(
-            c.status_quote, "status", f"{where}.status_quote", record, near, within=window
-        )
-        if not anchors:
-            if status is None:
-                self.find(
-                    where, record, "status", "no quote of the claim is in the article", "dropped"
-                )
-                return None
-            window = [self.a.passage(status.start, status.end)]
-            near = status.start
-        proofs = list(anchors)
+        at = self._passage(i, c)
+        if at is None:
+            return None
+        where, record = at.where, at.record
+        proofs = list(at.anchors)
+        unchecked = ["upgrade", "from_status"]
 
         def drop(field: str, problem: str) -> None:
-            self.find(f"{where}.{field}", record, field.removesuffix("_quote"), problem, "dropped")
+            self.find(f"{where}.{field}_quote", record, field, problem, "dropped")
 
-        # Status: its own quote, in the passage, with a surface form of the status.
-        unchecked = ["upgrade", "from_status"]
-        if status is not None and not _inside(status, window):
-            self.find(
-                f"{where}.status_quote",
-                record,
-                "status",
-                "is outside the claim's passage",
-                "quote dropped",
-            )
-            status = None
-        if not status_checkable(c.status):
+        # Status: a surface form of it in its own quote, or in the claim's sentence.
+        checkable = status_checkable(c.status)
+        status = self._carried(
+            at, "status", c.status_quote, lambda t: status_cue(t, c.status), checkable
+        )
+        if checkable and status is None:
+            drop("status", f"no words in the claim's passage state {c.status.value!r}")
+            return None
+        if not checkable:
             unchecked.append("status")
-            if status is not None:
-                proofs.append(status)
-        else:
-            backing = self._cue(status, anchors, lambda t: status_cue(t, c.status), "status")
-            if backing is None:
-                drop(
-                    "status_quote",
-                    f"no words in the claim's passage state {c.status.value!r} "
-                    f"({c.status_quote!r} does not)",
-                )
-                return None
-            if status is not None and backing is not status:
-                self.find(
-                    f"{where}.status_quote",
-                    record,
-                    "status",
-                    f"{c.status_quote!r} does not state {c.status.value!r}",
-                    "quote dropped",
-                )
-            proofs.append(backing)
+        proofs += [status] if status else []
 
-        # Organisation: named in the article, and not its own subject.
-        org = self.a.organisation(c.organisation)
-        if not self._org_named(c.organisation):
-            drop("organisation", f"{c.organisation!r} is not named in the article")
-            return None
-        subject_org = self.a.organisation(c.subject)
-        if (org is not None and subject_org is not None and org.short == subject_org.short) or (
-            _fold(c.subject.strip()) == _fold(c.organisation.strip())
-        ):
-            drop("subject", f"{c.subject!r} cannot hold a status in itself")
-            return None
-        org_proof = self._org_proof(c.organisation, org, near)
-        if org_proof is not None:
-            proofs.append(org_proof)
-        here = organisations_named(" ".join(self.a.text[s:e] for s, e in window))
-        if (
-            here
-            and (org is None or org.short not in here)
-            and not (org_proof is not None and _inside(org_proof, window))
-        ):
-            drop(
-                "organisation",
-                f"the claim's passage names {', '.join(sorted(here))}, not {c.organisation!r}",
-            )
+        problem = self._organisation_problem(c, at, proofs)
+        if problem is not None:
+            drop("organisation", problem)
             return None
 
-        # Subject: its quote names or refers to it, in the passage.
         claimant = self.side(c.claimant, f"{where}.claimant", record) if c.claimant else None
         if c.claimant and claimant is None:
             self.find(
                 f"{where}.claimant", record, "claimant", "not supported by the article", "nulled"
             )
         subject = self.placed(
-            c.subject_quote, "subject", f"{where}.subject_quote", record, near, within=window
+            c.subject_quote, "subject", f"{where}.subject_quote", record, at.near, within=at.window
         )
         problem = (
             "its quote is not in the claim's passage"
-            if subject is None or not _inside(subject, window)
-            else self._subject_problem(c.subject, subject, window)
+            if subject is None or not _inside(subject, at.window)
+            else self._subject_problem(c.subject, subject)
         )
         if problem is not None:
-            drop("subject_quote", problem)
+            drop("subject", problem)
             return None
         assert subject is not None
         proofs.append(subject)
 
         # Stance: a cue in its own quote or the claim's sentence; else null.
         stance: Stance | None = c.stance
-        stance_proof = (
-            self.placed(
-                c.stance_quote, "stance", f"{where}.stance_quote", record, near, within=window
-            )
-            if c.stance_quote
-            else None
+        checkable = stance_checkable(c.stance)
+        backing = self._carried(
+            at, "stance", c.stance_quote, lambda t: stance_cue(t, c.stance), checkable
         )
-        if stance_proof is not None and not _inside(stance_proof, window):
+        if checkable and backing is None:
+            if not at.anchors:
+                # Without its sentence, only quotes carrying every field hold a claim up.
+                drop("stance", f"no sentence of it is in the article to carry {c.stance.value!r}")
+                return None
             self.find(
-                f"{where}.stance_quote",
+                f"{where}.stance",
                 record,
                 "stance",
-                "is outside the claim's passage",
-                "quote dropped",
+                f"no words in the claim's passage carry {c.stance.value!r}",
+                "nulled",
             )
-            stance_proof = None
-        if not stance_checkable(c.stance):
+            stance = None
+        if not checkable:
             unchecked.append("stance")
-            if stance_proof is not None:
-                proofs.append(stance_proof)
-        else:
-            backing = self._cue(stance_proof, anchors, lambda t: stance_cue(t, c.stance), "stance")
-            if backing is None and not anchors:
-                # Without its sentence, only quotes carrying every field hold a claim up.
-                drop(
-                    "stance_quote",
-                    f"no sentence of it is in the article to carry {c.stance.value!r}",
-                )
-                return None
-            if backing is None:
-                self.find(
-                    f"{where}.stance",
-                    record,
-                    "stance",
-                    f"no words in the claim's passage carry {c.stance.value!r}",
-                    "nulled",
-                )
-                stance = None
-            else:
-                proofs.append(backing)
+        proofs += [backing] if backing else []
 
         supporters = []
         for k, p in enumerate(c.supporters):
@@ -720,10 +649,89 @@ class _Reviewer:
                 )
             else:
                 supporters.append(side)
-        time_text = self._optional(c.time_text, "time", f"{where}.time_text", record, near, proofs)
+        time_text = self._optional(
+            c.time_text, "time", f"{where}.time_text", record, at.near, proofs
+        )
         return CheckedClaim(
             c, c.organisation, stance, claimant, supporters, time_text, proofs, unchecked
         )
+
+    def _passage(self, i: int, c: DraftStatusClaim) -> _Passage | None:
+        """Where a claim sits: its sentences as placed, or its status words without them."""
+        where, record = f"status_claims[{i}]", f"status claim {i + 1} ({c.subject})"
+        anchors: list[Proof] = []
+        for j, quote in enumerate(c.quotes):
+            near = anchors[0].start if anchors else None
+            proof = self.placed(quote, "claim", f"{where}.quotes[{j}]", record, near)
+            if proof is not None:
+                anchors.append(proof)
+        if anchors:
+            window = [self.a.passage(p.start, p.end) for p in anchors]
+            return _Passage(where, record, anchors, window, anchors[0].start)
+        status, _ = self.a.place(c.status_quote, "status")  # only to find the passage
+        if status is None:
+            self.find(where, record, "status", "no quote of the claim is in the article", "dropped")
+            return None
+        return _Passage(where, record, [], [self.a.passage(status.start, status.end)], status.start)
+
+    def _carried(
+        self,
+        at: _Passage,
+        field: str,
+        quote: str | None,
+        cue: Callable[[str], str | None],
+        checkable: bool,
+    ) -> Proof | None:
+        """The passage carrying a field: its own quote, in the claim's passage, with a cue.
+
+        Failing that, the cue in one of the claim's sentences, and the field's
+        own quote is dropped alone. A field no rule can check keeps its quote
+        as evidence (if it is in the passage) and nothing more.
+        """
+        where = f"{at.where}.{field}_quote"
+        own = (
+            self.placed(quote, field, where, at.record, at.near, within=at.window)
+            if quote
+            else None
+        )
+        if own is not None and not _inside(own, at.window):
+            self.find(where, at.record, field, "is outside the claim's passage", "quote dropped")
+            own = None
+        if not checkable:
+            return own
+        backing = self._cue(own, at.anchors, cue, field)
+        if own is not None and backing is not None and backing is not own:
+            problem = f"{quote!r} does not carry the {field}"
+            self.find(where, at.record, field, problem, "quote dropped")
+        return backing
+
+    def _organisation_problem(
+        self, c: DraftStatusClaim, at: _Passage, proofs: list[Proof]
+    ) -> str | None:
+        """Why the article does not support the claim's organisation (its proof joins ``proofs``).
+
+        It must be named in the article, must not be the subject itself, and the
+        claim's passage must not name another organisation instead.
+        """
+        if not self._org_named(c.organisation):
+            return f"{c.organisation!r} is not named in the article"
+        org = self.a.organisation(c.organisation)
+        subject_org = self.a.organisation(c.subject)
+        if (org is not None and subject_org is not None and org.short == subject_org.short) or (
+            _fold(c.subject.strip()) == _fold(c.organisation.strip())
+        ):
+            return f"{c.subject!r} cannot hold a status in itself"
+        proof = self._org_proof(c.organisation, org, at.near)
+        if proof is not None:
+            proofs.append(proof)
+        here = organisations_named(" ".join(self.a.text[s:e] for s, e in at.window))
+        if (
+            here
+            and (org is None or org.short not in here)
+            and not (proof is not None and _inside(proof, at.window))
+        ):
+            return f"the claim's passage names {', '.join(sorted(here))}, not {c.organisation!r}"
+        return None
 
     def _cue(
         self,
@@ -784,9 +792,7 @@ class _Reviewer:
                     best = (s, code)
         return best[1] if best else None
 
-    def _subject_problem(
-        self, subject: str, proof: Proof, window: list[tuple[int, int]]
-    ) -> str | None:
+    def _subject_problem(self, subject: str, proof: Proof) -> str | None:
         """Why the subject quote does not name or refer to the subject, or None if it does."""
         words = self.a.words(proof)
         code = country_code(subject)
