@@ -311,16 +311,25 @@ class Article:
         *,
         whole_word: bool = False,
         within: list[tuple[int, int]] | None = None,
+        after: int | None = None,
     ) -> tuple[Proof | None, str | None]:
         """The quote's passage as a proof of ``field``, or why it supports nothing.
 
         With ``within``, an occurrence inside those passages is preferred (the
         nearest to ``near``): the same word may occur in another paragraph.
+        With ``after``, the first occurrence at or after that offset is: "the
+        Ambassador" after a person's name is that person, not an earlier envoy.
         """
         weak = weak_quote(quote)
         if weak is not None:
             return None, f"{quote!r} {weak}"
         match: Match | None = None
+        if after is not None:
+            later = [
+                m for m in self.aligner.locate_all(quote, whole_word=whole_word) if m.start >= after
+            ]
+            match = later[0] if later else None
+            near = after if near is None else near
         if within:
             inside = [
                 m
@@ -364,10 +373,13 @@ class _Reviewer:
         *,
         whole_word: bool = False,
         within: list[tuple[int, int]] | None = None,
+        after: int | None = None,
     ) -> Proof | None:
         """A quote placed, counted, and a dropped-quote finding when it supports nothing."""
         self.out.quotes_returned += 1
-        proof, problem = self.a.place(quote, field, near, whole_word=whole_word, within=within)
+        proof, problem = self.a.place(
+            quote, field, near, whole_word=whole_word, within=within, after=after
+        )
         if proof is None:
             self.find(where, record, field, problem or "", "quote dropped")
             return None
@@ -379,33 +391,39 @@ class _Reviewer:
     def side(self, p: DraftParticipant, where: str, record: str) -> Side | None:
         """A participant with its unsupported fields nulled, or None if nothing of it holds."""
         label = f"{record}, {p.name or p.title or p.state or p.organisation or 'a participant'}"
-        proofs: list[Proof] = []
-        for j, quote in enumerate(p.mentions):
-            proof = self.placed(quote, "mention", f"{where}.mentions[{j}]", label, whole_word=True)
-            if proof is None:
-                continue
-            if p.name and _shares_name(quote, p.name):
-                # A mention carrying the name is theirs wherever it occurs.
-                proofs += [
-                    Proof(m.start, m.end, m.how, "mention")
-                    for m in self.a.aligner.locate_all(quote, whole_word=True)
-                ] or [proof]
-            else:
-                proofs.append(proof)
         name = p.name
-        if name:
-            named = self.a.aligner.locate(name, whole_word=True)
-            if named is not None and weak_quote(name) is None:
-                proofs.append(Proof(named.start, named.end, named.how, "mention"))
-            elif proofs and not any(_shares_name(self.a.words(pr), name) for pr in proofs):
-                self.find(
-                    f"{where}.name",
-                    label,
-                    "name",
-                    f"{name!r} is not in the article and shares no word with a mention",
-                    "nulled",
-                )
-                name = None
+        named = self.a.aligner.locate(name, whole_word=True) if name else None
+        if named is not None and weak_quote(name or "") is not None:
+            named = None
+        proofs: list[Proof] = [Proof(named.start, named.end, named.how, "mention")] if named else []
+        for j, quote in enumerate(p.mentions):
+            at = f"{where}.mentions[{j}]"
+            if name and _shares_name(quote, name):
+                proof = self.placed(quote, "mention", at, label, whole_word=True)
+                if proof is not None:  # a mention carrying the name is theirs wherever it occurs
+                    proofs += [
+                        Proof(m.start, m.end, m.how, "mention")
+                        for m in self.a.aligner.locate_all(quote, whole_word=True)
+                    ] or [proof]
+                continue
+            anchor = named.start if named else None
+            proof = self.placed(quote, "mention", at, label, whole_word=True, after=anchor)
+            if proof is not None:
+                proofs.append(proof)
+        if (
+            name
+            and named is None
+            and proofs
+            and not any(_shares_name(self.a.words(pr), name) for pr in proofs)
+        ):
+            self.find(
+                f"{where}.name",
+                label,
+                "name",
+                f"{name!r} is not in the article and shares no word with a mention",
+                "nulled",
+            )
+            name = None
         if not proofs:
             self.find(where, label, "mentions", "no mention of it is in the article", "dropped")
             return None
