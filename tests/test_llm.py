@@ -370,3 +370,18 @@ async def test_tool_call_without_a_function_is_a_response_error() -> None:
     with pytest.raises(ResponseError, match="cannot read the model's answer"):
         await _ask_through(canned, reasks=2)
     assert canned.calls == 1
+
+
+def test_the_tool_schema_is_sent_compact_and_keeps_every_field() -> None:
+    """No titles, null defaults or enum docstrings travel; every property and bound stays."""
+    from extractor.llm import _TOOL_PARAMS
+    from extractor.schemas.draft import DraftParticipant
+
+    sent = _TOOL_PARAMS["tools"][0]["function"]["parameters"]
+    text = json.dumps(sent)
+    assert '"title": "' not in text and '"default": null' not in text
+    participant = sent["$defs"]["DraftParticipant"]["properties"]
+    assert set(participant) == set(DraftParticipant.model_fields)  # "title" the field stays
+    assert participant["name"]["type"] == ["string", "null"]
+    assert "description" not in sent["$defs"]["Status"] and sent["$defs"]["Status"]["enum"]
+    assert sent["$defs"]["DraftMeeting"]["properties"]["sides"]["minItems"] == 2
