@@ -374,6 +374,8 @@ async def test_tool_call_without_a_function_is_a_response_error() -> None:
 
 def test_the_tool_schema_is_sent_compact_and_keeps_every_field() -> None:
     """No titles, null defaults or enum docstrings travel; every property and bound stays."""
+    import json
+
     from extractor.llm import _TOOL_PARAMS
     from extractor.schemas.draft import DraftParticipant
 
