@@ -85,15 +85,10 @@ class Finding:
         return f"{self.where}: {self.problem}"
 
     def warning(self) -> str:
-        verb = {
-            "dropped": "dropped",
-            "nulled": "set to null",
-            "quote dropped": "dropped a quote of",
-        }
         if self.outcome == "dropped":
             return f"dropped {self.record}: {self.field} not supported: {self.problem}"
         if self.outcome == "nulled":
-            return f"{self.record}: {self.field} {verb['nulled']}: {self.problem}"
+            return f"{self.record}: {self.field} set to null: {self.problem}"
         return f"{self.record}: dropped a {self.field} quote: {self.problem}"
 
 
@@ -111,6 +106,8 @@ class Side:
 
 @dataclass
 class CheckedMeeting:
+    """A meeting whose sides and report the article supports; unsupported details nulled."""
+
     draft: DraftMeeting
     sides: list[Side]
     proofs: list[Proof]
@@ -121,6 +118,8 @@ class CheckedMeeting:
 
 @dataclass
 class CheckedClaim:
+    """A claim whose subject, organisation and status the article supports."""
+
     draft: DraftStatusClaim
     organisation: str
     stance: Stance | None
@@ -181,6 +180,8 @@ _OF = re.compile(r"\b(?:of|from)\s+(?:the\s+)?(?P<of>.+)$", re.IGNORECASE)
 
 
 class _Words(BaseModel):
+    """Referring words of one script family (see the data file's note)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     entity: frozenset[str] = Field(min_length=1)
     sides: frozenset[str] = Field(min_length=1)
