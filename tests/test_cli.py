@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import extractor.batch
 from extractor.cli import app
 
-from .conftest import CASSETTES, SEED
+from .conftest import CASSETTES, ROOT, SEED
 
 runner = CliRunner()
 REPLAY = ["--replay", str(CASSETTES)]
@@ -407,3 +407,20 @@ def test_directory_without_text_files_is_an_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["extract", str(tmp_path), "--replay", str(CASSETTES)])
     assert result.exit_code != 0
     assert "no input files" in result.output
+
+
+def test_one_file_whose_records_were_cut_says_so_on_stderr() -> None:
+    """A run that nulled an unsupported field names the count; the exit code stays 0."""
+    article = ROOT / "fixtures" / "corpus" / "001_sco_summit_astana.txt"
+    result = _invoke("extract", str(article), *REPLAY)
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["grounding"]["fields_nulled"] >= 1
+    line = f"{document['grounding']['fields_nulled']} unsupported fields set to null"
+    assert line in result.stderr
+
+
+def test_a_clean_single_run_prints_nothing_on_stderr() -> None:
+    """The seed is wholly supported: no summary line for one file."""
+    result = _invoke("extract", str(SEED), *REPLAY)
+    assert result.exit_code == 0 and result.stderr == ""
