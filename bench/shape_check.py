@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--base-url", default="http://127.0.0.1:8089/v1")
     parser.add_argument("--gold", type=Path, default=Path("fixtures/gold"))
     parser.add_argument("--only", default="", help="comma list of article number prefixes")
-    parser.add_argument("--max-tokens", type=int, default=2048)
+    parser.add_argument("--max-tokens", type=int, default=3072)
     parser.add_argument("--json", type=Path, default=None, help="write answers and scores here")
     args = parser.parse_args()
     wanted = [w for w in args.only.split(",") if w]
@@ -88,6 +88,8 @@ def main() -> None:
         rows.append((case.name, s, seconds, usage, grounding, error))
         dump.append({"name": case.name, "answer": content, "warnings": result.warnings,
                      "grounding": grounding, "scores": s.as_dict()})  # fmt: skip
+        if args.json:  # written as it goes: a real model takes minutes an article
+            args.json.write_text(json.dumps(dump, indent=2, ensure_ascii=False))
         f1 = "  ".join(f"{s.records[k].f1:.2f}" for k in RECORD_TYPES)
         print(f"{case.name:34} F1 {f1}  {seconds:6.1f} s  prompt {usage.get('prompt_tokens')}"
               f"  completion {usage.get('completion_tokens')}  {grounding}  {error}", flush=True)  # fmt: skip
@@ -96,8 +98,8 @@ def main() -> None:
     print(f"prompt version {prompt.version}; {len(cases)} articles; "
           f"{sum(r[2] for r in rows) / max(len(rows), 1):.0f} s an article")  # fmt: skip
     if args.json:
-        args.json.write_text(json.dumps({"overall": overall.as_dict(), "articles": dump}, indent=2,
-                                        ensure_ascii=False))  # fmt: skip
+        dump.append({"overall": overall.as_dict()})
+        args.json.write_text(json.dumps(dump, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

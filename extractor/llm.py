@@ -66,9 +66,14 @@ def _compact(node: Any, *, in_properties: bool = False) -> Any:
     """The same JSON Schema in fewer tokens: nothing a model learns from is lost.
 
     Per-field titles ("Date Text" for ``date_text``) repeat the key; a null or
-    empty default repeats that the field is not required; an enum's docstring
+    empty default says nothing once every key is required; an enum's docstring
     repeats its field's description; ``anyOf`` a type or null is one ``type``
     list. A property that is named "title" or "default" stays.
+
+    Every property is listed as required (the answer still parses without
+    one: the draft models keep their defaults), so a model writes each key,
+    in order, null where the article says nothing, which strict structured
+    output also demands.
     """
     if isinstance(node, list):
         return [_compact(v) for v in node]
@@ -85,6 +90,8 @@ def _compact(node: Any, *, in_properties: bool = False) -> Any:
         if key == "description" and "enum" in node:
             continue
         out[key] = _compact(value, in_properties=key in ("properties", "$defs"))
+    if isinstance(out.get("properties"), dict):
+        out["required"] = list(out["properties"])
     options = out.get("anyOf")
     if (
         isinstance(options, list)

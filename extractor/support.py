@@ -477,6 +477,8 @@ class _Reviewer:
         """
         code = country_code(state)
         written = weak_quote(state) is None and self.a.aligner.locate(state) is not None
+        if code is None and self.a.organisation(state) is not None:
+            return f"{state!r} is an organisation, not a state"
         if code is None:
             return None if written else f"{state!r} is not a state named in the article"
         if not written and not self.a.countries.get(code):

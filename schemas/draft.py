@@ -11,6 +11,10 @@ Two choices shape it:
   list: small models fill the flat shape and leave referenced participants
   nameless. The pipeline merges the same person met twice
   (``extractor.identity``).
+- **The evidence comes first.** A record opens with its sentences, and every
+  key is required in the schema sent (null where the article says nothing):
+  under constrained decoding a small model otherwise skips the optional keys
+  it most needs to write, such as a side's name.
 - **Every checked field has its own verbatim quote.** A claim carries the words
   naming its subject, the words stating the status and the words carrying the
   stance, besides the sentence that states it, so ``extractor.support`` can
@@ -71,6 +75,11 @@ class DraftParticipant(_Draft):
 class DraftMeeting(_Draft):
     """One meeting, call or talk between two or more sides."""
 
+    quotes: list[str] = Field(
+        min_length=1,
+        max_length=MAX_QUOTES,
+        description="The sentences reporting it, naming at least one side. " + _VERBATIM,
+    )
     sides: list[DraftParticipant] = Field(min_length=2, max_length=MAX_SIDES)
     status: MeetingStatus = Field(
         default=MeetingStatus.held, description="held, or planned if only announced."
@@ -90,16 +99,14 @@ class DraftMeeting(_Draft):
         max_length=MAX_PHRASES,
         description="Agreements or decisions: short English phrases (not checked).",
     )
-    quotes: list[str] = Field(
-        min_length=1,
-        max_length=MAX_QUOTES,
-        description="The sentences reporting it, naming at least one side. " + _VERBATIM,
-    )
 
 
 class DraftStatusClaim(_Draft):
     """A statement about an entity's standing with an organisation or office."""
 
+    quotes: list[str] = Field(
+        min_length=1, max_length=MAX_QUOTES, description="The sentence stating it. " + _VERBATIM
+    )
     subject: str = Field(description="Whose standing: a state, organisation or person, by name.")
     subject_quote: str = Field(
         description="Words in the claim naming or referring to the subject "
@@ -132,9 +139,6 @@ class DraftStatusClaim(_Draft):
     )
     time_text: str | None = Field(
         default=None, description="When it applies ('this year'), as written; else null."
-    )
-    quotes: list[str] = Field(
-        min_length=1, max_length=MAX_QUOTES, description="The sentence stating it. " + _VERBATIM
     )
 
 

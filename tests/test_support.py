@@ -217,3 +217,11 @@ async def test_when_the_budget_is_spent_the_unsupported_field_is_nulled(tmp_path
     assert result.status_claims[0].stance is None
     assert result.grounding.fields_nulled == 1 and result.grounding.records_kept == 2
     assert any("stance set to null" in w for w in result.warnings)
+
+
+def test_an_organisation_given_as_a_side_s_state_is_set_to_null() -> None:
+    """'SCO' is in the article, but it is not a state anyone represents."""
+    zhang = {**ZHANG, "state": "SCO"}
+    result = _review([{**MEETING, "sides": [zhang, ENVOY]}])
+    assert result.meetings[0].sides[0].state is None
+    assert "organisation, not a state" in result.warnings()[0]
