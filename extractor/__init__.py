@@ -5,7 +5,8 @@
     >>> [m.participants for m in result.meetings]
 
 Every record points at the exact words of the article that support it
-(``Evidence.quote == text[start:end]``); see DESIGN.md for the trust rules.
+(``Evidence.quote == text[start:end]``), and every field is carried by its own
+evidence; the rules are in ``extractor.support`` and ``docs/annotation.md``.
 """
 
 from ._exceptions import (

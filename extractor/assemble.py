@@ -34,14 +34,10 @@ from .schemas import (
     Participant,
     ParticipantKind,
     RunInfo,
-    Status,
     StatusClaim,
 )
-from .statuses import is_known, level_below, levels
+from .statuses import NOT_LEVELS, is_known, level_below, levels
 from .support import Article, CheckedClaim, CheckedMeeting, Proof, Side, review
-
-# Standings that are not rungs of a membership ladder, so no vocabulary lists them.
-_NOT_LEVELS = {Status.chair, Status.office_holder, Status.other}
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -314,7 +310,7 @@ def _claims(
             from_status = level_below(org.short, c.status, anchor)
             inferred = from_status is not None
         if (
-            c.status not in _NOT_LEVELS
+            c.status not in NOT_LEVELS
             and org.short
             and levels(org.short, anchor)
             and not is_known(org.short, c.status, anchor)

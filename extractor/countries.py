@@ -37,13 +37,13 @@ from typing import Any, NamedTuple
 
 import pycountry
 
+from .lookalikes import PUNCTUATION
+
 __all__ = ["country_code", "country_mentions", "country_name", "demonym_code"]
 
 _ALIASES_FILE = "country_aliases.json"
 
 # Quote and dash look-alikes that models and wire services swap freely.
-_APOSTROPHES = str.maketrans({c: "'" for c in "\u2018\u2019\u02bc\u2032\u00b4\u0060\uff07"})
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 
 
 def _key(text: str) -> str:
@@ -54,7 +54,7 @@ def _key(text: str) -> str:
     leading "the" removes the differences that carry no meaning in a state's
     name, and nothing else.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_DASHES)
+    text = unicodedata.normalize("NFKC", text).translate(PUNCTUATION)
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(c for c in text if not unicodedata.combining(c))
     text = " ".join(unicodedata.normalize("NFC", text).split())

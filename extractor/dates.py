@@ -54,7 +54,6 @@ RU_MONTH_NAMES = (
 _RU_MONTH = rf"(?P<mon>{RU_MONTH_NAMES})"
 
 _ORD = r"(?:st|nd|rd|th)?"
-_RANGE_AFTER = re.compile(r"\s*(?:-|\u2013|\u2014|to|until|and)\s*\d")
 _RANGE_BEFORE = re.compile(r"(?P<first>\d{1,2})\s*(?:-|\u2013|\u2014|to|and)\s*$")
 
 _ISO = re.compile(r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)")

@@ -27,28 +27,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from .lookalikes import INVISIBLE, PUNCTUATION
+
 __all__ = ["Aligner", "How", "Match", "align"]
 
-# Quote marks and dashes that models substitute for one another: curly, low-9,
-# reversed, angle and full-width quotes, primes, modifier-letter apostrophes, the
-# acute and grave accents; hyphen, non-breaking hyphen, figure/en/em dash, bar,
-# minus, small and full-width hyphens. Escaped so the look-alikes stay visible.
-# Mapped before NFKD as well as after it, because some of them (the acute
-# accent, the double prime) decompose into spaces or pairs and would otherwise
-# never match.
-_SINGLE_QUOTES = (
-    "'\u2018\u2019\u201a\u201b\u2032\u2035\u2039\u203a`\u00b4\u02b9\u02bb\u02bc\u02bd\u02c8\uff07"
-)
-_DOUBLE_QUOTES = '"\u201c\u201d\u201e\u201f\u2033\u2036\u00ab\u00bb\u3003\uff02\u275d\u275e'
-_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe58\ufe63\uff0d"
-_PUNCT = {
-    **{c: "'" for c in _SINGLE_QUOTES},
-    **{c: '"' for c in _DOUBLE_QUOTES},
-    **{c: "-" for c in _DASHES},
-}
-# Invisible characters that carry no text: soft hyphen, zero-width space and
-# joiners, word joiner, BOM. Articles scraped from the web are full of them.
-_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+# Quote marks and dashes (``extractor.lookalikes``) are mapped before NFKD as
+# well as after it, because some of them (the acute accent, the double prime)
+# decompose into spaces or pairs and would otherwise never match.
+_PUNCT = {chr(k): v for k, v in PUNCTUATION.items()}
+_INVISIBLE = INVISIBLE
 _SPACE = " "
 _QUOTE_MARKS = "'\""
 

@@ -28,12 +28,12 @@ from importlib.resources import files
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .lookalikes import PUNCTUATION
+
 __all__ = ["OrganisationInfo", "organisations_named", "resolve_organisation"]
 
 _DATA_FILE = "organisations.json"
 
-_APOSTROPHES = str.maketrans({c: "'" for c in "\u2018\u2019\u02bc\u2032\u00b4\u0060\uff07"})
-_DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 
 # Letters that continue a word in the scripts acronyms and names are written in;
 # CJK is excluded on purpose so "SCO秘书处" still finds "SCO".
@@ -97,7 +97,7 @@ def _base(text: str) -> str:
     The folded form derived from this has the same length, so spans found in
     the case-sensitive text and in the folded text can be compared directly.
     """
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).translate(_DASHES)
+    text = unicodedata.normalize("NFKC", text).translate(PUNCTUATION)
     return " ".join(text.split())
 
 

@@ -36,9 +36,11 @@ from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from extractor.lookalikes import DASHES, INVISIBLE, SINGLE_QUOTES
 from extractor.schemas.vocab import Stance, Status
 
 __all__ = [
+    "NOT_LEVELS",
     "is_known",
     "level_below",
     "levels",
@@ -52,7 +54,7 @@ __all__ = [
 _DATA_FILE = "status_vocabularies.json"
 
 # Roles held rather than rungs of a membership ladder: never part of a vocabulary.
-_NOT_LEVELS = frozenset({Status.chair, Status.office_holder, Status.other})
+NOT_LEVELS = frozenset({Status.chair, Status.office_holder, Status.other})
 
 
 class _Period(BaseModel):
@@ -70,7 +72,7 @@ class _Period(BaseModel):
         """Reject repeated levels, non-ladder roles and empty date ranges."""
         if len(set(self.levels)) != len(self.levels):
             raise ValueError(f"levels repeat a status: {list(self.levels)}")
-        misplaced = _NOT_LEVELS.intersection(self.levels)
+        misplaced = NOT_LEVELS.intersection(self.levels)
         if misplaced:
             raise ValueError(f"{sorted(misplaced)} are roles, not levels of a vocabulary")
         if self.start is not None and self.until is not None and self.start >= self.until:
@@ -90,9 +92,9 @@ class _Period(BaseModel):
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 # Hyphens and dashes read as spaces ("Secretary-General" is "secretary general").
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
-_APOSTROPHES = "`\u2018\u2019\u201b\u2032\u02bc\uff07"
-_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+_DASHES = "-" + DASHES
+_APOSTROPHES = SINGLE_QUOTES
+_INVISIBLE = INVISIBLE
 _ASCII_TABLE = str.maketrans({"-": " ", "`": "'"})
 
 

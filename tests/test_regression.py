@@ -1,4 +1,4 @@
-"""The seed, replayed from its fixtures, must yield the gold records of DESIGN.md."""
+"""The seed, replayed from its fixtures, must yield its gold records (fixtures/gold/000_*.json)."""
 
 from __future__ import annotations
 
