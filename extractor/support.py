@@ -166,6 +166,7 @@ class Review:
 _SENTENCE_END = re.compile(r"(?:[.!?;:](?=\s)|[\u3002\uff01\uff1f\uff1b]|\n)\s*")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTERS = re.compile(r"[^\W_]")
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 # A state right after "to" or "в": a destination or a host, not the state a side represents.
 _TO_BEFORE = re.compile(r"(?:^|\W)(?:to|в)\s+(?:the\s+)?$", re.IGNORECASE)
 # An envoy "to" a state, or "в" it in Russian, is accredited there: that state is the host.
@@ -240,6 +241,8 @@ def weak_quote(quote: str) -> str | None:
         return "is only stop words" if only_stopwords(quote) else None
     if len(_LETTERS.findall(quote)) < 2:
         return "is too short to name anything"
+    if _ACRONYM.search(quote):  # "the UN": an acronym names something, whatever the stop list says
+        return None
     if only_stopwords(quote) and not any(c.isdigit() for c in quote):
         return "is only stop words"
     return None
@@ -464,6 +467,8 @@ class _Reviewer:
         alias runs only when none of them is in the text.
         """
         info = self.a.organisation(as_written)
+        if info is None and country_code(as_written) is not None:
+            return False  # "India" is a state, not an organisation
         names = [as_written] + ([info.short, info.full] if info else [])
         if any(weak_quote(n) is None and self.a.aligner.locate(n) is not None for n in names):
             return True

@@ -225,3 +225,15 @@ def test_an_organisation_given_as_a_side_s_state_is_set_to_null() -> None:
     result = _review([{**MEETING, "sides": [zhang, ENVOY]}])
     assert result.meetings[0].sides[0].state is None
     assert "organisation, not a state" in result.warnings()[0]
+
+
+def test_an_acronym_is_content_even_when_a_stop_list_has_its_letters() -> None:
+    """'the UN' names the United Nations; 'un' is only a French article."""
+    assert weak_quote("the UN") is None
+
+
+def test_a_state_given_as_the_organisation_drops_the_claim() -> None:
+    """'Myanmar' is in the article, but it is not an organisation one holds a status in."""
+    result = _review(claims=[_claim(organisation="Myanmar")])
+    assert result.claims == []
+    assert result.findings[-1].field == "organisation"
