@@ -237,3 +237,21 @@ def test_a_state_given_as_the_organisation_drops_the_claim() -> None:
     result = _review(claims=[_claim(organisation="Myanmar")])
     assert result.claims == []
     assert result.findings[-1].field == "organisation"
+
+
+def test_a_meeting_with_a_name_written_without_diacritics_reaches_the_output() -> None:
+    """The side 'Xanana Gusmao' keeps its meeting; its evidence is the original 'Gusmão'."""
+    from extractor.assemble import assemble
+    from extractor.document import document_from_text
+    from extractor.schemas import RunInfo, Usage
+
+    gusmao = {"name": "Xanana Gusmao", "mentions": ["Xanana Gusmao"]}
+    meeting = {"sides": [ZHANG, gusmao], "quotes": ["Zhang Ming also received Xanana Gusmao"]}
+    draft = DraftExtraction.model_validate({"meetings": [meeting]})
+    run = RunInfo(model="m", prompt_version="v", mode="replay", attempts=1, usage=Usage())
+    result = assemble(document_from_text(TEXT, "t.txt"), draft, run)
+    assert len(result.meetings) == 1 and result.warnings == []
+    (person,) = [p for p in result.participants if p.name == "Xanana Gusmao"]
+    for e in person.mentions + result.meetings[0].evidence:
+        assert TEXT[e.start : e.end] == e.quote
+    assert any(e.quote == "Xanana Gusmão" and e.aligned == "diacritics" for e in person.mentions)
