@@ -399,6 +399,8 @@ class _Reviewer:
         named = self.a.aligner.locate(name, whole_word=True) if name else None
         if named is not None and weak_quote(name or "") is not None:
             named = None
+        if named is not None and named.how == "diacritics":
+            name = self.a.text[named.start : named.end]  # the name as the article spells it
         proofs: list[Proof] = [Proof(named.start, named.end, named.how, "mention")] if named else []
         for j, quote in enumerate(p.mentions):
             at = f"{where}.mentions[{j}]"

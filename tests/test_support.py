@@ -240,7 +240,7 @@ def test_a_state_given_as_the_organisation_drops_the_claim() -> None:
 
 
 def test_a_meeting_with_a_name_written_without_diacritics_reaches_the_output() -> None:
-    """The side 'Xanana Gusmao' keeps its meeting; its evidence is the original 'Gusmão'."""
+    """The side 'Xanana Gusmao' keeps its meeting, named and evidenced as the article spells it."""
     from extractor.assemble import assemble
     from extractor.document import document_from_text
     from extractor.schemas import RunInfo, Usage
@@ -251,7 +251,7 @@ def test_a_meeting_with_a_name_written_without_diacritics_reaches_the_output() -
     run = RunInfo(model="m", prompt_version="v", mode="replay", attempts=1, usage=Usage())
     result = assemble(document_from_text(TEXT, "t.txt"), draft, run)
     assert len(result.meetings) == 1 and result.warnings == []
-    (person,) = [p for p in result.participants if p.name == "Xanana Gusmao"]
+    (person,) = [p for p in result.participants if p.name == "Xanana Gusmão"]
     for e in person.mentions + result.meetings[0].evidence:
         assert TEXT[e.start : e.end] == e.quote
     assert any(e.quote == "Xanana Gusmão" and e.aligned == "diacritics" for e in person.mentions)
