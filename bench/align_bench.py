@@ -5,7 +5,7 @@
 Builds a mixed-script article (Latin, Cyrillic, CJK, curly quotes, runs of
 whitespace), picks quotes from it and perturbs them the way models do
 (straight quotes for curly, collapsed whitespace, changed case), then aligns
-them with ``extractor.grounding.Aligner``. Prints the index build time, the
+them with ``extractor.text.align.Aligner``. Prints the index build time, the
 time for all quotes, the peak memory (tracemalloc) and, for reference, the time
 ``str.find`` takes for the unperturbed quotes (which it alone could match).
 Every aligned span is checked against the text.
@@ -24,7 +24,7 @@ import time
 import tracemalloc
 import unicodedata
 
-from extractor.grounding import Aligner
+from extractor.text.align import Aligner
 
 PARAGRAPHS = [
     "The SCO Secretary-General met the Ambassador of {n} on the \u201cinteraction plan\u201d.",

@@ -1,6 +1,6 @@
 """Batch extraction benchmark: the targets of issue 4, measured in one run.
 
-Starts the fake OpenAI-compatible server (``extractor.fakeserver``) in a thread
+Starts the fake OpenAI-compatible server (``extractor.testing.fakeserver``) in a thread
 of this process, writes synthetic wire articles into a temporary directory,
 and runs the real CLI as a subprocess against it, so the client is measured
 as users run it: process start, imports, the progress-free JSONL writer and all.
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extractor.fakeserver import FakeServerConfig, run_in_thread
+from extractor.testing.fakeserver import FakeServerConfig, run_in_thread
 
 PARTS = ("prompt", "throughput", "rss", "rpm", "cache", "faults")
 _SUMMARY = re.compile(
@@ -324,9 +324,9 @@ class Bench:
         ships offline); the static part (instructions, example, schema) is the
         same bytes for every article, so providers' prompt caching applies.
         """
-        from extractor.document import read_document
-        from extractor.llm import _TOOL_PARAMS
-        from extractor.prompting import load_prompt
+        from extractor.model.client import _TOOL_PARAMS
+        from extractor.model.prompting import load_prompt
+        from extractor.read.document import read_document
 
         prompt = load_prompt()
         static = len(json.dumps(_TOOL_PARAMS, ensure_ascii=False)) + len(prompt.system)

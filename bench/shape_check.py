@@ -23,10 +23,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from extractor.assemble import assemble
-from extractor.document import read_document
 from extractor.evaluation import load_gold
-from extractor.prompting import load_prompt
+from extractor.ground.assemble import assemble
+from extractor.model.prompting import load_prompt
+from extractor.read.document import read_document
 from extractor.schemas import DraftExtraction, RunInfo, Usage
 from extractor.scoring import RECORD_TYPES, score, total
 
@@ -51,7 +51,7 @@ def _ask(base_url: str, messages: list[dict[str, Any]], max_tokens: int) -> dict
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=3600) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(request, timeout=3600) as response:
         return json.loads(response.read())
 
 

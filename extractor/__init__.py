@@ -6,10 +6,10 @@
 
 Every record points at the exact words of the article that support it
 (``Evidence.quote == text[start:end]``), and every field is carried by its own
-evidence; the rules are in ``extractor.support`` and ``docs/annotation.md``.
+evidence; the rules are in ``extractor.ground.support`` and ``docs/annotation.md``.
 """
 
-from ._exceptions import (
+from extractor._exceptions import (
     BinaryInputError,
     CassetteError,
     ConfigurationError,
@@ -24,9 +24,9 @@ from ._exceptions import (
     ResponseError,
     TransportError,
 )
-from .document import Dateline, Document, document_from_text, read_document
-from .pipeline import aextract, aextract_paths, extract
-from .schemas import (
+from extractor.pipeline import aextract, aextract_paths, extract
+from extractor.read.document import Dateline, Document, document_from_text, read_document
+from extractor.schemas import (
     ErrorRecord,
     Evidence,
     Extraction,
@@ -37,7 +37,7 @@ from .schemas import (
     Status,
     StatusClaim,
 )
-from .settings import Settings
+from extractor.settings import Settings
 
 __all__ = [
     "BinaryInputError",

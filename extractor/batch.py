@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._exceptions import ExtractorError, InputError
-from .document import Document, read_document
-from .llm import ModelClient
-from .runner import extract_document
-from .schemas import ErrorRecord, Result
-from .settings import Settings
+from extractor._exceptions import ExtractorError, InputError
+from extractor.model.client import ModelClient
+from extractor.read.document import Document, read_document
+from extractor.runner import extract_document
+from extractor.schemas import ErrorRecord, Result
+from extractor.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -25,15 +25,15 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from . import _exceptions, evaluation
-from ._exceptions import ConfigurationError, ExtractorError
-from .batch import iter_results, prepare_resume
-from .evaluation import load_gold
-from .llm import ModelClient
-from .prompting import load_prompt
-from .schemas import DraftExtraction, ErrorRecord, Extraction, Result
-from .settings import Settings
-from .writers import FORMATS, Format, csv_header, csv_rows, json_document, jsonl_line
+from extractor import _exceptions, evaluation
+from extractor._exceptions import ConfigurationError, ExtractorError
+from extractor.batch import iter_results, prepare_resume
+from extractor.evaluation import load_gold
+from extractor.model.client import ModelClient
+from extractor.model.prompting import load_prompt
+from extractor.schemas import DraftExtraction, ErrorRecord, Extraction, Result
+from extractor.settings import Settings
+from extractor.write.writers import FORMATS, Format, csv_header, csv_rows, json_document, jsonl_line
 
 app = typer.Typer(
     help="Grounded, typed records of meetings and status claims from news articles.",

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ._exceptions import ConfigurationError
-from .batch import iter_results
-from .llm import ModelClient
-from .schemas import ErrorRecord, Extraction, Gold
-from .scoring import FIELDS, RECORD_TYPES, Score, score, total
-from .settings import Settings
+from extractor._exceptions import ConfigurationError
+from extractor.batch import iter_results
+from extractor.model.client import ModelClient
+from extractor.schemas import ErrorRecord, Extraction, Gold
+from extractor.scoring import FIELDS, RECORD_TYPES, Score, score, total
+from extractor.settings import Settings
 
 
 @dataclass(frozen=True)

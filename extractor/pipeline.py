@@ -13,12 +13,12 @@ from collections.abc import AsyncIterator, Coroutine, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .batch import Result, iter_results
-from .document import Document, document_from_text
-from .llm import ModelClient
-from .runner import extract_document
-from .schemas import Extraction
-from .settings import Settings
+from extractor.batch import Result, iter_results
+from extractor.model.client import ModelClient
+from extractor.read.document import Document, document_from_text
+from extractor.runner import extract_document
+from extractor.schemas import Extraction
+from extractor.settings import Settings
 
 __all__ = ["aextract", "aextract_paths", "extract", "extract_document"]
 

@@ -6,16 +6,16 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 
-from .assemble import assemble
-from .cache import result_key
-from .chunking import Chunk, split
-from .document import Document
-from .grounding import Aligner
-from .llm import DraftAnswer, ModelClient
-from .prompting import Prompt, load_prompt
-from .schemas import Extraction, RunInfo, Usage
-from .schemas.draft import DraftExtraction, combine
-from .support import Article, review
+from extractor.ground.assemble import assemble
+from extractor.ground.support import Article, review
+from extractor.model.cache import result_key
+from extractor.model.client import DraftAnswer, ModelClient
+from extractor.model.prompting import Prompt, load_prompt
+from extractor.read.chunking import Chunk, split
+from extractor.read.document import Document
+from extractor.schemas import Extraction, RunInfo, Usage
+from extractor.schemas.draft import DraftExtraction, combine
+from extractor.text.align import Aligner
 
 
 async def _ask_chunk(

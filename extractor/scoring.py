@@ -27,8 +27,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .schemas import Extraction, Gold, GoldParticipant, Organisation, Participant, StatusClaim
-from .schemas.gold import GoldStatusClaim
+from extractor.schemas import (
+    Extraction,
+    Gold,
+    GoldParticipant,
+    Organisation,
+    Participant,
+    StatusClaim,
+)
+from extractor.schemas.gold import GoldStatusClaim
 
 RECORD_TYPES = ("meetings", "participants", "status_claims")
 FIELDS = ("organisation", "status", "stance", "subject_country", "meeting_date")

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ._exceptions import ConfigurationError
+from extractor._exceptions import ConfigurationError
 
 Mode = Literal["live", "record", "replay"]
 

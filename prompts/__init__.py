@@ -1,1 +1,1 @@
-"""Prompt templates and few-shot examples, shipped as package data (see extractor.prompting)."""
+"""Prompt templates and few-shot examples, shipped as package data (see extractor.model.prompting)."""

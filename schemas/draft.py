@@ -10,20 +10,20 @@ Two choices shape it:
   title, organisation, state, mentions), not as references into a separate
   list: small models fill the flat shape and leave referenced participants
   nameless. The pipeline merges the same person met twice
-  (``extractor.identity``).
+  (``extractor.normalise.identity``).
 - **The evidence comes first.** A record opens with its sentences, and every
   key is required in the schema sent (null where the article says nothing):
   under constrained decoding a small model otherwise skips the optional keys
   it most needs to write, such as a side's name.
 - **Every checked field has its own verbatim quote.** A claim carries the words
   naming its subject, the words stating the status and the words carrying the
-  stance, besides the sentence that states it, so ``extractor.support`` can
+  stance, besides the sentence that states it, so ``extractor.ground.support`` can
   check each field against its own evidence instead of trusting that a quote
   merely occurs somewhere.
 
 Validation here is structural only (types, vocabularies, list bounds). Whether
 the quotes are in the article and support their fields depends on the article,
-so ``extractor.support`` checks it and the model client re-asks with what it
+so ``extractor.ground.support`` checks it and the model client re-asks with what it
 found.
 """
 

@@ -3,7 +3,7 @@
 They are enums so that the JSON Schema sent to the model lists the allowed
 values and pydantic rejects anything else (which instructor then re-asks).
 Which statuses an organisation has, in what order and since when, is data:
-see ``extractor/data/status_vocabularies.json`` and ``extractor.statuses``.
+see ``extractor/data/status_vocabularies.json`` and ``extractor.normalise.statuses``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hostile model answers: nothing the article does not support survives assembly.
 
 Each file in ``fixtures/adversarial/`` holds one answer written as a hostile or
-sloppy model would write it, and what must hold once ``extractor.assemble``
+sloppy model would write it, and what must hold once ``extractor.ground.assemble``
 has checked it against the article; ``fixtures/adversarial/README.md`` gives
 the expectation language. Besides each case's own expectation, every surviving
 record must meet the same invariants (quotes are spans of the text, no quote is
@@ -225,8 +225,8 @@ def test_only_the_listed_strings_are_fabricated(path: Path) -> None:
 
 @cache
 def _assembled(path: Path) -> tuple[Any, str]:
-    from extractor.assemble import assemble
-    from extractor.document import read_document
+    from extractor.ground.assemble import assemble
+    from extractor.read.document import read_document
     from extractor.schemas import DraftExtraction, RunInfo, Usage
 
     spec = _load(path)
@@ -397,7 +397,7 @@ def _meaningless(quote: str) -> bool:
 @cache
 def _states_named(text: str) -> frozenset[str]:
     """ISO codes of every state the text names, in any language the corpus uses."""
-    from extractor.countries import country_code
+    from extractor.normalise.countries import country_code
 
     found: set[str] = set()
     tokens = re.findall(r"[\w'\u2019-]+", text)
@@ -425,8 +425,8 @@ def _states_named(text: str) -> frozenset[str]:
 @cache
 def _organisations_named(text: str) -> frozenset[str]:
     """Short names of every organisation the text names, the acronyms it defines included."""
-    from extractor.assemble import defined_acronyms
-    from extractor.organisations import organisations_named
+    from extractor.ground.assemble import defined_acronyms
+    from extractor.normalise.organisations import organisations_named
 
     return organisations_named(text) | frozenset(defined_acronyms(text))
 
@@ -471,7 +471,7 @@ def _paragraph_of(spans: list[tuple[int, int]], offset: int) -> int:
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_every_surviving_record_is_supported(path: Path) -> None:
     """Whatever survives is made of article spans naming real states and bodies, with warnings."""
-    from extractor.assemble import defined_acronyms, organisation
+    from extractor.ground.assemble import defined_acronyms, organisation
 
     result, text = _assembled(path)
     acronyms = defined_acronyms(text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from extractor.assemble import assemble, stable_id
-from extractor.document import document_from_text
+from extractor.ground.assemble import assemble, stable_id
+from extractor.read.document import document_from_text
 from extractor.schemas import DraftExtraction, RunInfo, Usage
 
 TEXT = (
@@ -218,7 +218,7 @@ def test_same_claim_twice_fills_what_one_report_lacks() -> None:
 
 def test_acronym_the_article_defines_names_the_organisation_one_way() -> None:
     """'Organization of Turkic States (OTS)' makes 'OTS' and the full name one organisation."""
-    from extractor.assemble import defined_acronyms, organisation
+    from extractor.ground.assemble import defined_acronyms, organisation
 
     text = "NEW YORK -- The Secretary-General of the Organization of Turkic States (OTS) spoke."
     local = defined_acronyms(text)

@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from extractor.batch import prepare_resume
-from extractor.fakeserver import FakeServerConfig, run_in_thread
+from extractor.testing.fakeserver import FakeServerConfig, run_in_thread
 
 
 def _articles(directory: Path, n: int) -> list[Path]:

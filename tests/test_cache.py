@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from extractor import ResponseError
-from extractor.cache import CachingTransport, ResponseCache
+from extractor.model.cache import CachingTransport, ResponseCache
 from extractor.testing import FAKE_KEY, run_scripted, scripted_settings
 
 
@@ -105,8 +105,8 @@ async def test_fully_cached_run_builds_no_model_client(
     tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
 ) -> None:
     """When every result is cached, the SDK client is never even built."""
-    from extractor.document import read_document
-    from extractor.llm import ModelClient
+    from extractor.model.client import ModelClient
+    from extractor.read.document import read_document
     from extractor.runner import extract_document
 
     await run_scripted(seed_path, seed_spec["answers"], _settings(tmp_path))

@@ -1,4 +1,4 @@
-"""Tests for extractor.cassette: request keys, recording, replaying and what reaches disk."""
+"""Tests for extractor.model.cassette: request keys, recording, replaying and what reaches disk."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from extractor import ReplayMissError
-from extractor.cassette import (
+from extractor.model.cassette import (
     KEY_CHARS,
     CassetteStore,
     CassetteTransport,

@@ -1,4 +1,4 @@
-"""Tests for extractor.chat: chat completions sent as the SDK sends them, and read back."""
+"""Tests for extractor.model.chat: chat completions sent as the SDK sends them, and read back."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from extractor import ConfigurationError, ReplayMissError, ResponseError, TransportError
-from extractor.chat import ChatEndpoint, parse_completion
+from extractor.model.chat import ChatEndpoint, parse_completion
 from extractor.testing import FAKE_KEY, completion_body
 
 ANSWER = {"participants": [], "meetings": [], "status_claims": []}

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from extractor.chunking import split
+from extractor.read.chunking import split
 
 PARAGRAPHS = "\n\n".join(
     f"Paragraph {i} says that minister number {i} met envoy number {i}. It went well."

@@ -1,4 +1,4 @@
-"""Tests for extractor.countries: state names as written -> ISO 3166-1 alpha-3."""
+"""Tests for extractor.normalise.countries: state names as written -> ISO 3166-1 alpha-3."""
 
 # Literal Cyrillic and Chinese names are the point of these tests, so the
 # confusable-character rules are off for this file.
@@ -11,7 +11,7 @@ from importlib.resources import files
 import pycountry
 import pytest
 
-from extractor.countries import (
+from extractor.normalise.countries import (
     _Mentions,
     country_code,
     country_mentions,

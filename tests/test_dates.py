@@ -1,4 +1,4 @@
-"""Tests for extractor.dates: dates as written, resolved against the dateline."""
+"""Tests for extractor.text.dates: dates as written, resolved against the dateline."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from extractor.dates import resolve_date
+from extractor.text.dates import resolve_date
 
 # The seed's dateline: Thursday 14 July 2022. Hand-computed neighbours:
 # Mon 11, Tue 12, Wed 13, Thu 14, Fri 15, Sat 16, Sun 17, Mon 18, Thu 21; Thu 7, Fri 8.

@@ -1,4 +1,4 @@
-"""Tests for extractor.document: reading input and parsing the dateline."""
+"""Tests for extractor.read.document: reading input and parsing the dateline."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from extractor._exceptions import (
     InputNotFoundError,
     InputTooLargeError,
 )
-from extractor.document import (
+from extractor.read.document import (
     Dateline,
     Document,
     document_from_text,

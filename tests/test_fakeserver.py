@@ -11,15 +11,15 @@ import httpx2
 import pytest
 
 from extractor import ResponseError, Settings, TransportError, aextract, extract, read_document
-from extractor.document import Document
-from extractor.fakeserver import (
+from extractor.read.document import Document
+from extractor.schemas import DraftExtraction, Extraction
+from extractor.testing.fakeserver import (
     UNGROUNDED_QUOTE,
     FakeServer,
     FakeServerConfig,
     run_in_thread,
     synthesise_arguments,
 )
-from extractor.schemas import DraftExtraction, Extraction
 
 from .conftest import CASSETTES, SEED
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extractor.identity import Profile, group_same
+from extractor.normalise.identity import Profile, group_same
 
 
 def person(

@@ -1,4 +1,4 @@
-"""Tests for extractor.network: aiohttp as the bottom of the HTTP stack."""
+"""Tests for extractor.model.network: aiohttp as the bottom of the HTTP stack."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import httpx2
 import pytest
 
 from extractor import TransportError
-from extractor.grounding import Aligner
-from extractor.llm import ModelClient
-from extractor.network import NetworkTransport, _httpx2_error, env_proxy
+from extractor.model.client import ModelClient
+from extractor.model.network import NetworkTransport, _httpx2_error, env_proxy
+from extractor.model.retry import RetryingTransport
 from extractor.testing import scripted_settings
-from extractor.transport import RetryingTransport
+from extractor.text.align import Aligner
 
 ANSWER = b'{"ok": true, "padding": "' + b"x" * 2000 + b'"}'
 

@@ -1,4 +1,4 @@
-"""Tests for extractor.organisations: organisation names as written -> canonical names."""
+"""Tests for extractor.normalise.organisations: organisation names as written -> canonical names."""
 
 # Literal Cyrillic and Chinese names are the point of these tests, so the
 # confusable-character rules are off for this file.
@@ -11,7 +11,7 @@ from importlib.resources import files
 
 import pytest
 
-from extractor.organisations import OrganisationInfo, resolve_organisation
+from extractor.normalise.organisations import OrganisationInfo, resolve_organisation
 
 SCO = OrganisationInfo("SCO", "Shanghai Cooperation Organisation")
 ICRC = OrganisationInfo("ICRC", "International Committee of the Red Cross")

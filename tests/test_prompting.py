@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from extractor.document import document_from_text
-from extractor.grounding import Aligner
-from extractor.prompting import load_prompt
+from extractor.model.prompting import load_prompt
+from extractor.read.document import document_from_text
 from extractor.schemas import DraftExtraction
+from extractor.text.align import Aligner
 
 
 def _example() -> tuple[str, dict[str, object]]:

@@ -7,7 +7,7 @@ import itertools
 import httpx2
 import pytest
 
-from extractor.ratelimit import RateLimiter, parse_reset
+from extractor.model.ratelimit import RateLimiter, parse_reset
 
 
 class Clock:
@@ -27,7 +27,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     async def fake_sleep(seconds: float) -> None:
         c.now += seconds
 
-    monkeypatch.setattr("extractor.ratelimit.asyncio.sleep", fake_sleep)
+    monkeypatch.setattr("extractor.model.ratelimit.asyncio.sleep", fake_sleep)
     return c
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from extractor.ground.support import Article, review
 from extractor.schemas import DraftExtraction, Extraction
 from extractor.schemas.draft import parse_leniently
-from extractor.support import Article, review
 
 TEXT = "Zhang Ming met U Myo Thant Pe in Beijing. The sides agreed to keep in touch."
 

@@ -1,4 +1,4 @@
-"""Tests for extractor.statuses: dated status vocabularies, status and stance cues, stop words."""
+"""Tests for extractor.normalise.statuses: dated vocabularies, cues and stop words."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from importlib.resources import files
 import pytest
 from pydantic import ValidationError
 
-from extractor.organisations import resolve_organisation
-from extractor.schemas.vocab import Stance, Status
-from extractor.statuses import (
+from extractor.normalise.organisations import resolve_organisation
+from extractor.normalise.statuses import (
     _VocabularyFile,
     is_known,
     level_below,
@@ -24,6 +23,7 @@ from extractor.statuses import (
     status_checkable,
     status_cue,
 )
+from extractor.schemas.vocab import Stance, Status
 
 SEED_DATE = dt.date(2022, 7, 14)
 

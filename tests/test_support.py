@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from extractor.ground.support import Article, Review, review, weak_quote
 from extractor.schemas import DraftExtraction
-from extractor.support import Article, Review, review, weak_quote
 from extractor.testing import run_scripted
 
 TEXT = (
@@ -241,8 +241,8 @@ def test_a_state_given_as_the_organisation_drops_the_claim() -> None:
 
 def test_a_meeting_with_a_name_written_without_diacritics_reaches_the_output() -> None:
     """The side 'Xanana Gusmao' keeps its meeting, named and evidenced as the article spells it."""
-    from extractor.assemble import assemble
-    from extractor.document import document_from_text
+    from extractor.ground.assemble import assemble
+    from extractor.read.document import document_from_text
     from extractor.schemas import RunInfo, Usage
 
     gusmao = {"name": "Xanana Gusmao", "mentions": ["Xanana Gusmao"]}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from extractor import InputError, Settings, extract, read_document
-from extractor.document import document_from_text
-from extractor.webpage import looks_like_html
+from extractor.read.document import document_from_text
+from extractor.read.webpage import looks_like_html
 
 from .conftest import CASSETTES, ROOT
 

@@ -1,4 +1,4 @@
-"""Tests for extractor.writers: JSON Lines and pretty JSON output."""
+"""Tests for extractor.write.writers: JSON Lines and pretty JSON output."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from extractor import ErrorRecord, Extraction, Settings, extract
-from extractor.writers import json_document, jsonl_line
+from extractor.write.writers import json_document, jsonl_line
 
 from .conftest import CASSETTES, SEED
 
@@ -92,7 +92,7 @@ def test_csv_has_a_row_per_record_and_parses_back(seed_path: Path) -> None:
     import io
 
     from extractor import Settings, extract, read_document
-    from extractor.writers import CSV_COLUMNS, csv_header, csv_rows
+    from extractor.write.writers import CSV_COLUMNS, csv_header, csv_rows
 
     from .conftest import CASSETTES
 
@@ -112,7 +112,7 @@ def test_csv_has_a_row_per_record_and_parses_back(seed_path: Path) -> None:
 def test_csv_error_row() -> None:
     """An error record is one row saying why."""
     from extractor.schemas import ErrorRecord
-    from extractor.writers import csv_rows
+    from extractor.write.writers import csv_rows
 
     row = csv_rows(ErrorRecord(source="a.txt", error_type="EmptyInputError", message="empty"))
     assert row.startswith("a.txt,,error,") and row.rstrip().endswith("empty")

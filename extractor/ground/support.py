@@ -49,12 +49,27 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .countries import country_code, country_mentions, country_name
-from .grounding import Aligner, Match
-from .organisations import OrganisationInfo, organisations_named, resolve_organisation
-from .schemas import ParticipantKind, Stance
-from .schemas.draft import DraftExtraction, DraftMeeting, DraftParticipant, DraftStatusClaim
-from .statuses import only_stopwords, stance_checkable, stance_cue, status_checkable, status_cue
+from extractor.normalise.countries import country_code, country_mentions, country_name
+from extractor.normalise.organisations import (
+    OrganisationInfo,
+    organisations_named,
+    resolve_organisation,
+)
+from extractor.normalise.statuses import (
+    only_stopwords,
+    stance_checkable,
+    stance_cue,
+    status_checkable,
+    status_cue,
+)
+from extractor.schemas import ParticipantKind, Stance
+from extractor.schemas.draft import (
+    DraftExtraction,
+    DraftMeeting,
+    DraftParticipant,
+    DraftStatusClaim,
+)
+from extractor.text.align import Aligner, Match
 
 __all__ = ["Article", "Finding", "Proof", "Review", "Side", "review"]
 

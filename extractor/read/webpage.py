@@ -12,7 +12,7 @@ import re
 from datetime import date
 from importlib.metadata import version
 
-from ._exceptions import InputError
+from extractor._exceptions import InputError
 
 _HTML_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
 

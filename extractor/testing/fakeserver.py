@@ -26,7 +26,7 @@ Three ways to run it::
     ...
     stop()
 
-    python -m extractor.fakeserver --port 0 --latency 0.5 --rpm 600 --fault-rate 0.2
+    python -m extractor.testing.fakeserver --port 0 --latency 0.5 --rpm 600 --fault-rate 0.2
     # prints its base URL on the first line of stdout, serves until killed;
     # GET /stats answers the counters as JSON.
 """
@@ -51,9 +51,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import prompting
-from .cassette import CassetteStore, normalised_request, request_key
-from .testing import completion_body
+from extractor.ground.support import weak_quote
+from extractor.model import prompting
+from extractor.model.cassette import CassetteStore, normalised_request, request_key
+from extractor.testing.scripted import completion_body
 
 __all__ = [
     "FAULT_KINDS",
@@ -164,7 +165,13 @@ def _names(article: str) -> list[str]:
     found: list[str] = []
     for match in _WORD.finditer(article):
         word = match.group()
-        if len(word) > 1 and word[0].isupper() and word not in _NOT_NAMES and word not in found:
+        if (
+            len(word) > 1
+            and word[0].isupper()
+            and word not in _NOT_NAMES
+            and word not in found
+            and weak_quote(word) is None  # "May" is a month and a stop word, not a name
+        ):
             found.append(word)
             if len(found) == 2:
                 break
@@ -564,7 +571,7 @@ def run_in_thread(
 
 def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m extractor.fakeserver",
+        prog="python -m extractor.testing.fakeserver",
         description="A fake OpenAI-compatible server on 127.0.0.1 for tests and benchmarks. "
         "Prints its base URL on the first line, serves until killed; GET /stats for counters.",
     )

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from .lookalikes import INVISIBLE, PUNCTUATION
+from extractor.text.lookalikes import INVISIBLE, PUNCTUATION
 
 __all__ = ["Aligner", "How", "Match", "align"]
 
-# Quote marks and dashes (``extractor.lookalikes``) are mapped before NFKD as
+# Quote marks and dashes (``extractor.text.lookalikes``) are mapped before NFKD as
 # well as after it, because some of them (the acute accent, the double prime)
 # decompose into spaces or pairs and would otherwise never match.
 _PUNCT = {chr(k): v for k, v in PUNCTUATION.items()}

@@ -1,4 +1,4 @@
-"""Tests for extractor.llm: the model call, its re-asks, its transport retries and its errors."""
+"""Tests for extractor.model.client: the model call, its re-asks, retries and errors."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from extractor import (
     Settings,
     TransportError,
 )
-from extractor.llm import DraftAnswer, ModelClient, build_transport
+from extractor.ground.support import Article, review
+from extractor.model.client import DraftAnswer, ModelClient, build_transport
 from extractor.schemas import DraftExtraction, Usage
-from extractor.support import Article, review
 from extractor.testing import (
     FAKE_KEY,
     Fault,
@@ -376,7 +376,7 @@ def test_the_tool_schema_is_sent_compact_and_keeps_every_field() -> None:
     """No titles, null defaults or enum docstrings travel; every property and bound stays."""
     import json
 
-    from extractor.llm import _TOOL_PARAMS
+    from extractor.model.client import _TOOL_PARAMS
     from extractor.schemas.draft import DraftParticipant
 
     sent = _TOOL_PARAMS["tools"][0]["function"]["parameters"]

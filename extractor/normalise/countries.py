@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 
 import pycountry
 
-from .lookalikes import PUNCTUATION
+from extractor.text.lookalikes import PUNCTUATION
 
 __all__ = ["country_code", "country_mentions", "country_name", "demonym_code"]
 

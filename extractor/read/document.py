@@ -24,15 +24,15 @@ from importlib import resources
 from pathlib import Path
 from stat import S_ISDIR
 
-from ._exceptions import (
+from extractor._exceptions import (
     BinaryInputError,
     EmptyInputError,
     EncodingError,
     InputNotFoundError,
     InputTooLargeError,
 )
-from .dates import EN_MONTH_NAMES, EN_MONTHS, RU_MONTH_NAMES, cn_number, ru_month
-from .webpage import extractor_name, looks_like_html, reduce_html
+from extractor.read.webpage import extractor_name, looks_like_html, reduce_html
+from extractor.text.dates import EN_MONTH_NAMES, EN_MONTHS, RU_MONTH_NAMES, cn_number, ru_month
 
 __all__ = [
     "STDIN",

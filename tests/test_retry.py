@@ -1,4 +1,4 @@
-"""Tests for extractor.transport: retries of 429, 5xx and network faults, and their waits."""
+"""Tests for extractor.model.retry: retries of 429, 5xx and network faults, and their waits."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 import httpx2
 import pytest
 
+from extractor.model.retry import RetryingTransport, retry_after_seconds
 from extractor.testing import Fault, ScriptedTransport
-from extractor.transport import RetryingTransport, retry_after_seconds
 
 URL = "https://api.example.test/v1/chat/completions"
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "ASEAN met."}]}

@@ -24,8 +24,8 @@ from typing import Any, Literal
 import httpx2
 import orjson
 
-from ._exceptions import CassetteError, ReplayMissError
-from .prompting import last_user_text
+from extractor._exceptions import CassetteError, ReplayMissError
+from extractor.model.prompting import last_user_text
 
 CassetteMode = Literal["record", "replay"]
 

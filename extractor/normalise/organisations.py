@@ -28,7 +28,7 @@ from importlib.resources import files
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .lookalikes import PUNCTUATION
+from extractor.text.lookalikes import PUNCTUATION
 
 __all__ = ["OrganisationInfo", "organisations_named", "resolve_organisation"]
 

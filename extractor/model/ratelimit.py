@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import httpx2
 
-from .transport import retry_after_seconds
+from extractor.model.retry import retry_after_seconds
 
 _DURATION = re.compile(
     r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$"

@@ -33,16 +33,16 @@ from instructor.v2.core.function_calls import response_schema
 from instructor.v2.core.providers import Provider
 from openai.types.chat import ChatCompletion
 
-from ._exceptions import ResponseError
-from .cache import CachingTransport, ResponseCache, open_cache
-from .cassette import CassetteStore, CassetteTransport
-from .chat import ChatEndpoint
-from .network import NetworkTransport
-from .ratelimit import RateLimitedTransport, RateLimiter
-from .schemas import DraftExtraction, Usage
-from .schemas.draft import parse_leniently
-from .settings import Settings
-from .transport import RetryingTransport
+from extractor._exceptions import ResponseError
+from extractor.model.cache import CachingTransport, ResponseCache, open_cache
+from extractor.model.cassette import CassetteStore, CassetteTransport
+from extractor.model.chat import ChatEndpoint
+from extractor.model.network import NetworkTransport
+from extractor.model.ratelimit import RateLimitedTransport, RateLimiter
+from extractor.model.retry import RetryingTransport
+from extractor.schemas import DraftExtraction, Usage
+from extractor.schemas.draft import parse_leniently
+from extractor.settings import Settings
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 

@@ -1,7 +1,7 @@
 """From the model's draft to supported, normalised records.
 
 Pure and deterministic: given a document and a draft it always yields the same
-``Extraction``. The support check (``extractor.support``) runs here a last time,
+``Extraction``. The support check (``extractor.ground.support``) runs here a last time,
 after the re-ask loop, so nothing unsupported leaves the pipeline even when the
 re-ask budget ran out; what it keeps is then normalised (countries,
 organisations, statuses, dates) and merged (one participant per person, one
@@ -15,13 +15,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .countries import country_code
-from .dates import resolve_date
-from .document import Document, english
-from .grounding import Aligner
-from .identity import Profile, group_same
-from .organisations import resolve_organisation
-from .schemas import (
+from extractor.ground.support import Article, CheckedClaim, CheckedMeeting, Proof, Side, review
+from extractor.normalise.countries import country_code
+from extractor.normalise.identity import Profile, group_same
+from extractor.normalise.organisations import resolve_organisation
+from extractor.normalise.statuses import NOT_LEVELS, is_known, level_below, levels
+from extractor.read.document import Document, english
+from extractor.schemas import (
     DocumentInfo,
     DraftExtraction,
     Evidence,
@@ -36,8 +36,8 @@ from .schemas import (
     RunInfo,
     StatusClaim,
 )
-from .statuses import NOT_LEVELS, is_known, level_below, levels
-from .support import Article, CheckedClaim, CheckedMeeting, Proof, Side, review
+from extractor.text.align import Aligner
+from extractor.text.dates import resolve_date
 
 
 def stable_id(prefix: str, *parts: object) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from .document import Document
+from extractor.read.document import Document
 
 _PACKAGE = "extractor.prompts"
 _FILES = (

@@ -28,14 +28,14 @@ import httpx2
 import orjson
 import platformdirs
 
-from ._exceptions import ConfigurationError
-from .cassette import (
+from extractor._exceptions import ConfigurationError
+from extractor.model.cassette import (
     normalised_request,
     relative_path,
     request_key,
     response_from_exchange,
 )
-from .settings import Settings
+from extractor.settings import Settings
 
 _SCHEMA = """
 create table if not exists responses (

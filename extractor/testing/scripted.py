@@ -24,14 +24,14 @@ from typing import Any
 
 import httpx2
 
-from .cassette import CassetteStore, CassetteTransport, exchange_text
-from .document import read_document
-from .grounding import Aligner
-from .llm import OPENAI_BASE_URL, ModelClient
-from .pipeline import extract_document
-from .prompting import article_of, last_user_text
-from .schemas import Extraction
-from .settings import Settings
+from extractor.model.cassette import CassetteStore, CassetteTransport, exchange_text
+from extractor.model.client import OPENAI_BASE_URL, ModelClient
+from extractor.model.prompting import article_of, last_user_text
+from extractor.pipeline import extract_document
+from extractor.read.document import read_document
+from extractor.schemas import Extraction
+from extractor.settings import Settings
+from extractor.text.align import Aligner
 
 FAKE_KEY = "sk-test-FAKE-KEY-must-never-be-written-0123456789"
 AUTHORED_MODEL = "hand-authored"

@@ -36,8 +36,8 @@ from typing import Annotated, Any, Literal, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from extractor.lookalikes import DASHES, INVISIBLE, SINGLE_QUOTES
 from extractor.schemas.vocab import Stance, Status
+from extractor.text.lookalikes import DASHES, INVISIBLE, SINGLE_QUOTES
 
 __all__ = [
     "NOT_LEVELS",

@@ -1,4 +1,4 @@
-"""Tests for extractor.grounding: quotes to offsets in the original text."""
+"""Tests for extractor.text.align: quotes to offsets in the original text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.grounding import (
+from extractor.text.align import (
     Aligner,
     Match,
     _fold_blind,

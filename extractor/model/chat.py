@@ -28,7 +28,7 @@ from openai._base_client import get_platform
 from openai._models import FinalRequestOptions
 from openai.types.chat import ChatCompletion
 
-from ._exceptions import ConfigurationError, ExtractorError, ResponseError, TransportError
+from extractor._exceptions import ConfigurationError, ExtractorError, ResponseError, TransportError
 
 PATH = "/chat/completions"
 

@@ -12,7 +12,7 @@ import io
 import json
 from typing import Literal, get_args
 
-from .schemas import ErrorRecord, Evidence, Result
+from extractor.schemas import ErrorRecord, Evidence, Result
 
 Format = Literal["json", "jsonl", "csv"]
 FORMATS: tuple[str, ...] = get_args(Format)
