@@ -27,10 +27,9 @@ import httpx2
 import instructor
 import openai
 import pydantic
+from instructor import Provider, response_schema
 from instructor.core import AsyncValidationError, IncompleteOutputException, ResponseParsingError
 from instructor.v2 import mode_registry
-from instructor.v2.core.function_calls import response_schema
-from instructor.v2.core.providers import Provider
 from openai.types.chat import ChatCompletion
 
 from extractor._exceptions import ResponseError
