@@ -57,3 +57,27 @@ def test_every_subpackage_says_what_it_owns() -> None:
     for init in PACKAGE.glob("*/__init__.py"):
         assert ast.get_docstring(ast.parse(init.read_text("utf-8"))), init
         assert f'"extractor.{init.parent.name}"' in pyproject, init.parent.name
+
+
+def test_the_constraints_pin_a_version_inside_every_declared_range() -> None:
+    """constraints.txt (what CI installs) never contradicts pyproject's ranges."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    root = PACKAGE.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["project"]
+    declared = [
+        Requirement(r)
+        for r in [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    ]
+    pins = {}
+    for line in (root / "constraints.txt").read_text("utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonicalize_name(name)] = version
+    for requirement in declared:
+        pinned = pins.get(canonicalize_name(requirement.name))
+        assert pinned is not None, f"{requirement.name} is not pinned"
+        assert requirement.specifier.contains(pinned), f"{requirement} excludes {pinned}"

@@ -161,7 +161,8 @@ def test_library_record_writes_no_secret(
     assert _leaky_files(tmp_path) == {}
     assert "stub-cookie" not in cassette.read_text(encoding="utf-8")
     assert _leaks(result.model_dump_json().encode()) == []
-    assert "/chat/completions" in caplog.text  # the logs did see the exchange
+    # The logs did see the exchange (what the SDK logs of it varies by version).
+    assert any(r.name.startswith(("openai", "httpx")) for r in caplog.records)
     assert _leaks(caplog.text.encode()) == []
 
 
@@ -200,7 +201,8 @@ def test_cli_record_writes_and_prints_no_secret(
     assert _leaky_files(tmp_path) == {}
     assert _leaks(result.stdout.encode()) == []
     assert _leaks(result.stderr.encode()) == []
-    assert "/chat/completions" in caplog.text  # the logs did see the exchange
+    # The logs did see the exchange (what the SDK logs of it varies by version).
+    assert any(r.name.startswith(("openai", "httpx")) for r in caplog.records)
     assert _leaks(caplog.text.encode()) == []
 
 
