@@ -33,7 +33,7 @@ from extractor.model.client import ModelClient
 from extractor.model.prompting import load_prompt
 from extractor.schemas import DraftExtraction, ErrorRecord, Extraction, Result
 from extractor.settings import Settings
-from extractor.write.writers import FORMATS, Format, csv_header, csv_rows, json_document, jsonl_line
+from extractor.write import FORMATS, WRITERS, Format
 
 app = typer.Typer(
     help="Grounded, typed records of meetings and status claims from news articles.",
@@ -214,10 +214,9 @@ class _Job:
         skip = (lambda doc: state.skip(doc, self.settings.model, version)) if state else None
         mode = "a" if state else "w"
         out = open(self.output, mode, encoding="utf-8") if self.output else sys.stdout  # noqa: SIM115
-        ordered: list[tuple[int, Result]] = []
+        writer = WRITERS[self.fmt](out, single=self.single)
         started, cpu_started = time.monotonic(), time.process_time()
-        if self.fmt == "csv" and not (state and state.kept):
-            out.write(csv_header())
+        writer.start(appending=bool(state and state.kept))
         try:
             with _progress(len(self.files), enabled=len(self.files) > 1) as advance:
                 async with ModelClient(self.settings) as client:
@@ -230,19 +229,9 @@ class _Job:
                     ):
                         self._count(result)
                         advance(self)
-                        if result is None:
-                            continue
-                        if self.fmt == "jsonl":
-                            out.write(jsonl_line(result))
-                            out.flush()
-                        elif self.fmt == "csv":
-                            out.write(csv_rows(result))
-                            out.flush()
-                        elif not (self.single and isinstance(result, ErrorRecord)):
-                            ordered.append((index, result))
-            if self.fmt == "json" and ordered:
-                ordered.sort(key=lambda pair: pair[0])
-                out.write(json_document([r for _, r in ordered], single=self.single))
+                        if result is not None:
+                            writer.write(index, result)
+            writer.finish()
         finally:
             if self.output:
                 out.close()

@@ -1,4 +1,4 @@
-"""Tests for extractor.write.writers: JSON Lines and pretty JSON output."""
+"""Tests for extractor.write: JSON, JSON Lines and CSV output, a writer per format."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from extractor import ErrorRecord, Extraction, Settings, extract
-from extractor.write.writers import json_document, jsonl_line
+from extractor.write import json_document, jsonl_line
 
 from .conftest import CASSETTES, SEED
 
@@ -92,7 +92,7 @@ def test_csv_has_a_row_per_record_and_parses_back(seed_path: Path) -> None:
     import io
 
     from extractor import Settings, extract, read_document
-    from extractor.write.writers import CSV_COLUMNS, csv_header, csv_rows
+    from extractor.write import CSV_COLUMNS, csv_header, csv_rows
 
     from .conftest import CASSETTES
 
@@ -112,7 +112,45 @@ def test_csv_has_a_row_per_record_and_parses_back(seed_path: Path) -> None:
 def test_csv_error_row() -> None:
     """An error record is one row saying why."""
     from extractor.schemas import ErrorRecord
-    from extractor.write.writers import csv_rows
+    from extractor.write import csv_rows
 
     row = csv_rows(ErrorRecord(source="a.txt", error_type="EmptyInputError", message="empty"))
     assert row.startswith("a.txt,,error,") and row.rstrip().endswith("empty")
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_every_format_is_a_writer_fed_as_documents_finish(
+    fmt: str, seed_extraction: Extraction
+) -> None:
+    """Results arriving out of order come out whole; JSON restores the input order."""
+    import io
+
+    from extractor.write import FORMATS, WRITERS
+
+    assert set(FORMATS) == set(WRITERS)
+    out = io.StringIO()
+    writer = WRITERS[fmt](out, single=False)
+    writer.start(appending=False)
+    writer.write(1, _error("b.txt", "b.txt: input is empty"))
+    writer.write(0, seed_extraction)
+    writer.finish()
+    text = out.getvalue()
+    if fmt == "json":
+        assert [r["kind"] for r in json.loads(text)] == ["extraction", "error"]
+    elif fmt == "jsonl":
+        assert [json.loads(line)["kind"] for line in text.splitlines()] == ["error", "extraction"]
+    else:
+        assert text.splitlines()[0].startswith("source,") and "b.txt" in text
+
+
+def test_a_resumed_csv_gets_no_second_header(seed_extraction: Extraction) -> None:
+    """Appending to a kept CSV writes rows only."""
+    import io
+
+    from extractor.write import WRITERS
+
+    out = io.StringIO()
+    writer = WRITERS["csv"](out, single=False)
+    writer.start(appending=True)
+    writer.write(0, seed_extraction)
+    assert not out.getvalue().startswith("source,")

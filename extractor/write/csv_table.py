@@ -1,38 +1,22 @@
-"""Serialising results: one JSON document, JSON Lines for streams of any size, or CSV.
+"""CSV: a row per meeting and per status claim, for spreadsheets and quick joins.
 
-CSV flattens each meeting and status claim to one row (participants by name,
-evidence quotes and their offsets joined), for spreadsheets and quick joins;
-JSON keeps everything.
+Participants by name, evidence quotes and their offsets joined; JSON keeps
+everything.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from typing import Literal, get_args
+from typing import IO
 
 from extractor.schemas import ErrorRecord, Evidence, Result
-
-Format = Literal["json", "jsonl", "csv"]
-FORMATS: tuple[str, ...] = get_args(Format)
 
 CSV_COLUMNS = (
     "source", "document_id", "record", "id", "status", "date", "place", "participants",
     "subject", "subject_code", "organisation", "stance", "from_status", "claimant",
     "topics", "outcomes", "quotes", "offsets", "error",
 )  # fmt: skip
-
-
-def jsonl_line(result: Result) -> str:
-    """One compact line per document, so a long run can be followed, split and resumed."""
-    return result.model_dump_json() + "\n"  # pydantic's own serialiser: UTF-8, one line
-
-
-def json_document(results: list[Result], *, single: bool) -> str:
-    """Pretty JSON: the object itself for one input, an array for several."""
-    dumped = [r.model_dump(mode="json") for r in results]
-    return json.dumps(dumped[0] if single else dumped, indent=2, ensure_ascii=False) + "\n"
 
 
 def csv_header() -> str:
@@ -80,3 +64,21 @@ def _csv_line(values: tuple[str, ...]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(values)
     return buffer.getvalue()
+
+
+class CsvWriter:
+    """A header, then the rows of each document as it finishes."""
+
+    def __init__(self, out: IO[str], *, single: bool) -> None:
+        self.out = out
+
+    def start(self, *, appending: bool) -> None:
+        if not appending:  # a resumed file has its header already
+            self.out.write(csv_header())
+
+    def write(self, index: int, result: Result) -> None:
+        self.out.write(csv_rows(result))
+        self.out.flush()
+
+    def finish(self) -> None:
+        pass
