@@ -324,8 +324,8 @@ class Bench:
         ships offline); the static part (instructions, example, schema) is the
         same bytes for every article, so providers' prompt caching applies.
         """
-        from extractor.model.client import _TOOL_PARAMS
         from extractor.model.prompting import load_prompt
+        from extractor.model.providers.openai_chat import TOOL_PARAMS as _TOOL_PARAMS
         from extractor.read.document import read_document
 
         prompt = load_prompt()

@@ -24,19 +24,29 @@ from pathlib import Path
 from typing import Any
 
 from extractor.evaluation import load_gold
-from extractor.ground.assemble import assemble
-from extractor.model.prompting import load_prompt
-from extractor.read.document import read_document
 from extractor.schemas import DraftExtraction, RunInfo, Usage
 from extractor.scoring import RECORD_TYPES, score, total
+
+try:
+    from extractor.ground.assemble import assemble
+    from extractor.model.prompting import load_prompt
+    from extractor.read.document import read_document
+except ImportError:  # an install from before the layout of stages (e5568af, for the side by side)
+    from extractor.assemble import assemble  # type: ignore[import-not-found,no-redef]
+    from extractor.document import read_document  # type: ignore[import-not-found,no-redef]
+    from extractor.prompting import load_prompt  # type: ignore[import-not-found,no-redef]
 
 
 def _schema() -> dict[str, Any]:
     """The draft schema as the model sees it in tools mode, as a response format."""
-    from extractor import llm
+    try:
+        from extractor.model.providers.openai_chat import TOOL_PARAMS
+    except ImportError:  # an install from before the provider seam
+        from extractor.llm import _TOOL_PARAMS as TOOL_PARAMS  # type: ignore[import-not-found,no-redef]
 
-    tool = llm._TOOL_PARAMS["tools"][0]["function"]
-    return {"type": "json_schema", "json_schema": {"name": tool["name"], "schema": tool["parameters"]}}
+    tool = TOOL_PARAMS["tools"][0]["function"]
+    schema = {"name": tool["name"], "schema": tool["parameters"]}
+    return {"type": "json_schema", "json_schema": schema}
 
 
 def _ask(base_url: str, messages: list[dict[str, Any]], max_tokens: int) -> dict[str, Any]:
@@ -91,8 +101,9 @@ def main() -> None:
         if args.json:  # written as it goes: a real model takes minutes an article
             args.json.write_text(json.dumps(dump, indent=2, ensure_ascii=False))
         f1 = "  ".join(f"{s.records[k].f1:.2f}" for k in RECORD_TYPES)
-        print(f"{case.name:34} F1 {f1}  {seconds:6.1f} s  prompt {usage.get('prompt_tokens')}"
-              f"  completion {usage.get('completion_tokens')}  {grounding}  {error}", flush=True)  # fmt: skip
+        tokens = f"prompt {usage.get('prompt_tokens')}  completion {usage.get('completion_tokens')}"
+        line = f"{case.name:34} F1 {f1}  {seconds:6.1f} s  {tokens}  {grounding}  {error}"
+        print(line, flush=True)
     overall = total(scores)
     print("overall F1 " + "  ".join(f"{k} {overall.records[k].f1:.2f}" for k in RECORD_TYPES))
     print(f"prompt version {prompt.version}; {len(cases)} articles; "

@@ -112,7 +112,7 @@ async def test_fully_cached_run_builds_no_model_client(
     await run_scripted(seed_path, seed_spec["answers"], _settings(tmp_path))
     async with ModelClient(_settings(tmp_path)) as client:
         result = await extract_document(read_document(seed_path, max_bytes=10**6), client)
-        assert result.run.cached and client._openai is None
+        assert result.run.cached and client._provider is None
 
 
 async def test_stored_request_names_the_tool_instead_of_repeating_its_schema(

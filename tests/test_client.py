@@ -20,6 +20,7 @@ from extractor import (
 )
 from extractor.ground.support import Article, review
 from extractor.model.client import DraftAnswer, ModelClient, build_transport
+from extractor.model.providers import OpenAIChat, Unreadable
 from extractor.schemas import DraftExtraction, Usage
 from extractor.testing import (
     FAKE_KEY,
@@ -350,8 +351,8 @@ async def test_answer_without_a_tool_call_is_a_response_error_after_reasks() -> 
 async def test_sdk_retries_are_off() -> None:
     """The SDK's own retries are off, so tenacity's budget is the only one."""
     async with ModelClient(scripted_settings(), ScriptedTransport([])) as client:
-        assert client._chat is not None  # built on first use
-        assert client._openai is not None and client._openai.max_retries == 0
+        provider = client.provider  # built on first use
+        assert isinstance(provider, OpenAIChat) and provider.sdk.max_retries == 0
 
 
 async def test_completion_without_choices_is_a_response_error() -> None:
@@ -376,7 +377,7 @@ def test_the_tool_schema_is_sent_compact_and_keeps_every_field() -> None:
     """No titles, null defaults or enum docstrings travel; every property and bound stays."""
     import json
 
-    from extractor.model.client import _TOOL_PARAMS
+    from extractor.model.providers.openai_chat import TOOL_PARAMS as _TOOL_PARAMS
     from extractor.schemas.draft import DraftParticipant
 
     sent = _TOOL_PARAMS["tools"][0]["function"]["parameters"]
@@ -387,3 +388,45 @@ def test_the_tool_schema_is_sent_compact_and_keeps_every_field() -> None:
     assert participant["name"]["type"] == ["string", "null"]
     assert "description" not in sent["$defs"]["Status"] and sent["$defs"]["Status"]["enum"]
     assert sent["$defs"]["DraftMeeting"]["properties"]["sides"]["minItems"] == 2
+
+
+class _CannedProvider:
+    """A provider without HTTP: each answer is a draft dict, or a string that does not parse."""
+
+    def __init__(self, answers: list[Any]) -> None:
+        self.answers = answers
+        self.requests: list[dict[str, Any]] = []
+
+    def request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"messages": list(messages)}
+
+    async def send(self, request: dict[str, Any]) -> Any:
+        self.requests.append(request)
+        return self.answers[len(self.requests) - 1]
+
+    def parse(self, answer: Any) -> DraftExtraction:
+        if not isinstance(answer, dict):
+            raise Unreadable("not JSON")
+        return DraftExtraction.model_validate(answer)
+
+    def reask(self, request: dict[str, Any], answer: Any, failure: Exception) -> dict[str, Any]:
+        return {"messages": [*request["messages"], {"role": "user", "content": str(failure)}]}
+
+    def usage(self, answer: Any) -> Usage:
+        return Usage(prompt_tokens=10, completion_tokens=1, total_tokens=11)
+
+    def output(self, answer: Any) -> object | None:
+        return answer if isinstance(answer, dict) else None
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_the_re_ask_loop_needs_only_the_provider_seam() -> None:
+    """A provider with no HTTP at all is asked, re-asked with what failed, and counted."""
+    empty: dict[str, Any] = {"meetings": [], "status_claims": []}
+    canned = _CannedProvider(["not json", empty])
+    async with ModelClient(scripted_settings(), provider=canned) as client:
+        answer = await client.ask([{"role": "user", "content": "article"}], lambda d: [])
+    assert answer.attempts == 2 and answer.usage.total_tokens == 22
+    assert canned.requests[1]["messages"][-1]["content"] == "not JSON"

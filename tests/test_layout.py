@@ -35,7 +35,7 @@ def _imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("stage", sorted(ALLOWED))
 def test_a_stage_imports_only_the_stages_below_it(stage: str) -> None:
     """text < normalise, read < model, ground; write needs only the schemas."""
-    for path in sorted((PACKAGE / stage).glob("*.py")):
+    for path in sorted((PACKAGE / stage).rglob("*.py")):
         for name in _imports(path):
             if any(name == f or name.startswith(f + ".") for f in FOUNDATION):
                 continue
@@ -54,9 +54,12 @@ def test_no_relative_imports_hide_the_direction() -> None:
 def test_every_subpackage_says_what_it_owns() -> None:
     """Each stage's ``__init__`` has a docstring, and pyproject ships every subpackage."""
     pyproject = (PACKAGE.parent / "pyproject.toml").read_text("utf-8")
-    for init in PACKAGE.glob("*/__init__.py"):
+    for init in PACKAGE.rglob("__init__.py"):
+        if init.parent == PACKAGE:
+            continue
+        dotted = ".".join(init.parent.relative_to(PACKAGE.parent).parts)
         assert ast.get_docstring(ast.parse(init.read_text("utf-8"))), init
-        assert f'"extractor.{init.parent.name}"' in pyproject, init.parent.name
+        assert f'"{dotted}"' in pyproject, dotted
 
 
 def test_the_constraints_pin_a_version_inside_every_declared_range() -> None:

@@ -1,118 +1,37 @@
-"""The one place that talks to the model.
+"""The re-ask loop, over the HTTP stack and a provider.
 
 Builds the HTTP stack (response cache, cassette record/replay, tenacity
-retries, rate limiter, then ``network``'s aiohttp transport) under an OpenAI
-client whose own retries are off, and asks for a ``DraftExtraction``, re-asking
-with what the caller's support check finds unsupported.
-
-instructor's handlers for OpenAI tool calls do the model-specific work: the
-tool definition from the schema, reading and validating the tool call, and
-the re-ask messages that name what failed. The loop around them is ours
-(``ModelClient.ask``): instructor's own loop deep-copies the request and the
-usage on every call and runs tenacity for what is a plain count, a fifth of
-the client's CPU per document. Whatever goes wrong leaves here as an
+retries, rate limiter, then ``network``'s aiohttp transport) and asks the
+provider (``extractor.model.providers``) for a ``DraftExtraction``, re-asking
+with what does not parse or what the caller's support check finds
+unsupported. The loop is ours: instructor's own loop deep-copies the request
+and the usage on every call and runs tenacity for what is a plain count, a
+fifth of the client's CPU per document. Whatever goes wrong leaves here as an
 ``ExtractorError``; a spent re-ask budget is not an error but a lenient parse
 of the last answer plus a warning.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
 import httpx2
-import instructor
-import openai
-import pydantic
-from instructor import Provider, response_schema
-from instructor.core import AsyncValidationError, IncompleteOutputException, ResponseParsingError
-from instructor.v2 import mode_registry
-from openai.types.chat import ChatCompletion
 
 from extractor._exceptions import ResponseError
 from extractor.model.cache import CachingTransport, ResponseCache, open_cache
 from extractor.model.cassette import CassetteStore, CassetteTransport
-from extractor.model.chat import ChatEndpoint
 from extractor.model.network import NetworkTransport
+from extractor.model.providers import OPENAI_BASE_URL, OpenAIChat, Provider, Unreadable
 from extractor.model.ratelimit import RateLimitedTransport, RateLimiter
 from extractor.model.retry import RetryingTransport
 from extractor.schemas import DraftExtraction, Usage
 from extractor.schemas.draft import parse_leniently
 from extractor.settings import Settings
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-
-_HANDLERS = mode_registry.get_handlers(Provider.OPENAI, instructor.Mode.TOOLS)
-
-# The draft schema as instructor's tool model (its OpenAI schema and its parser),
-# wrapped once; the tool is still named DraftExtraction, as the fixtures expect.
-_RESPONSE_MODEL = response_schema(DraftExtraction)
-
-
-def _tool_params() -> dict[str, Any]:
-    """What instructor adds to a request so the answer fills our schema: the tool and its choice.
-
-    The schema travels with every request, so it is sent compact (``_compact``).
-    """
-    _, params = _HANDLERS.request_handler(response_model=_RESPONSE_MODEL, kwargs={})
-    return {k: _compact(v) for k, v in params.items() if k != "messages"}
-
-
-def _compact(node: Any, *, in_properties: bool = False) -> Any:
-    """The same JSON Schema in fewer tokens: nothing a model learns from is lost.
-
-    Per-field titles ("Date Text" for ``date_text``) repeat the key; a null or
-    empty default says nothing once every key is required; an enum's docstring
-    repeats its field's description; ``anyOf`` a type or null is one ``type``
-    list. A property that is named "title" or "default" stays.
-
-    Every property is listed as required (the answer still parses without
-    one: the draft models keep their defaults), so a model writes each key,
-    in order, null where the article says nothing, which strict structured
-    output also demands.
-    """
-    if isinstance(node, list):
-        return [_compact(v) for v in node]
-    if not isinstance(node, dict):
-        return node
-    if in_properties:
-        return {k: _compact(v) for k, v in node.items()}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "title" and isinstance(value, str):
-            continue
-        if key == "default" and value in (None, []):
-            continue
-        if key == "description" and "enum" in node:
-            continue
-        out[key] = _compact(value, in_properties=key in ("properties", "$defs"))
-    if isinstance(out.get("properties"), dict):
-        out["required"] = list(out["properties"])
-    options = out.get("anyOf")
-    if (
-        isinstance(options, list)
-        and len(options) == 2
-        and {"type": "null"} in options
-        and all(set(o) == {"type"} and isinstance(o["type"], str) for o in options)
-    ):
-        del out["anyOf"]
-        kinds = [o["type"] for o in options if o["type"] != "null"]
-        out = {"type": [*kinds, "null"], **out}
-    return out
-
-
-_TOOL_PARAMS = _tool_params()
-
-# What instructor re-asks for: the answer did not parse or did not validate.
-_REASKABLE = (
-    pydantic.ValidationError,
-    json.JSONDecodeError,
-    AsyncValidationError,
-    ResponseParsingError,
-)
+__all__ = ["OPENAI_BASE_URL", "DraftAnswer", "ModelClient", "build_transport"]
 
 
 @dataclass
@@ -123,16 +42,6 @@ class DraftAnswer:
     usage: Usage
     attempts: int
     warnings: list[str] = field(default_factory=list)
-
-
-def _usage(raw: Any) -> Usage:
-    if raw is None:
-        return Usage()
-    return Usage(
-        prompt_tokens=getattr(raw, "prompt_tokens", 0) or 0,
-        completion_tokens=getattr(raw, "completion_tokens", 0) or 0,
-        total_tokens=getattr(raw, "total_tokens", 0) or 0,
-    )
 
 
 def build_transport(
@@ -175,35 +84,27 @@ class ModelClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         *,
         inner: httpx2.AsyncBaseTransport | None = None,
+        provider: Provider | None = None,
     ) -> None:
-        """``transport`` replaces the whole HTTP stack; ``inner`` only the network (tests).
+        """``transport`` replaces the whole HTTP stack; ``inner`` only the network (tests);
+        ``provider`` the provider (by default OpenAI chat completions over the stack).
 
-        The SDK client and the stack are built on the first call, so a run
+        The provider and the stack are built on the first call, so a run
         answered wholly from the result cache never pays for them.
         """
         self.settings = settings
         self.cache = open_cache(settings)
         self._transport = transport
         self._inner = inner
-        self._openai: openai.AsyncOpenAI | None = None
-        self._endpoint: ChatEndpoint | None = None
+        self._provider: Provider | None = provider
 
     @property
-    def _chat(self) -> ChatEndpoint:
-        if self._endpoint is None:
-            settings = self.settings
-            stack = self._transport or build_transport(settings, self._inner, cache=self.cache)
-            self._openai = openai.AsyncOpenAI(
-                api_key=settings.key_for_client(),
-                base_url=settings.base_url or OPENAI_BASE_URL,
-                max_retries=0,  # tenacity in RetryingTransport owns transport retries
-                timeout=settings.timeout,
-                # The client owns the stack (closing it closes the stack); requests
-                # go to the stack directly, through ChatEndpoint.
-                http_client=httpx2.AsyncClient(transport=stack, timeout=settings.timeout),
-            )
-            self._endpoint = ChatEndpoint(self._openai, stack)
-        return self._endpoint
+    def provider(self) -> Provider:
+        """The provider over the HTTP stack, built on first use."""
+        if self._provider is None:
+            stack = self._transport or build_transport(self.settings, self._inner, cache=self.cache)
+            self._provider = OpenAIChat(self.settings, stack)
+        return self._provider
 
     async def __aenter__(self) -> ModelClient:
         return self
@@ -217,8 +118,8 @@ class ModelClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._openai is not None:
-            await self._openai.close()  # closes the HTTP client, and with it the transport
+        if self._provider is not None:
+            await self._provider.aclose()
         if self.cache is not None:
             self.cache.close()
 
@@ -227,49 +128,31 @@ class ModelClient:
     ) -> DraftAnswer:
         """Ask for a draft; re-ask on what ``check`` finds; never raise for a spent budget.
 
-        Each answer is read by instructor's tool-call parser into the draft
-        schema (structure and vocabularies), then ``check`` lists what the
-        article does not support (quotes not in it, fields their quotes do not
-        carry). Either failure goes back to the model in instructor's re-ask
-        messages, up to ``settings.reasks`` times; every attempt's tokens are
-        counted. A structurally valid last answer is returned as it is, and
-        the support step drops or nulls what it still cannot back.
+        Each answer is read by the provider into the draft schema (structure
+        and vocabularies), then ``check`` lists what the article does not
+        support (quotes not in it, fields their quotes do not carry). Either
+        failure goes back to the model in the provider's re-ask turn, up to
+        ``settings.reasks`` times; every attempt's tokens are counted. A
+        structurally valid last answer is returned as it is, and the support
+        step drops or nulls what it still cannot back.
         """
-        chat = self._chat
-        params = {
-            "model": self.settings.model,
-            "messages": list(messages),
-            "temperature": self.settings.temperature,
-            **_TOOL_PARAMS,
-        }
+        provider = self.provider
+        request = provider.request(messages)
         usage = Usage()
         for attempt in range(1, self.settings.reasks + 2):
-            completion = await chat.create(params)
-            usage = usage + _usage(completion.usage)
+            answer = await provider.send(request)
+            usage = usage + provider.usage(answer)
             last = attempt > self.settings.reasks
             try:
-                draft = _HANDLERS.response_parser(
-                    response=completion,
-                    response_model=_RESPONSE_MODEL,
-                    validation_context=None,
-                    strict=True,
-                    stream=False,
-                    is_async=True,
-                )
-            except IncompleteOutputException as exc:
-                raise ResponseError(
-                    "the model's answer was cut off at its token limit (finish_reason=length)"
-                ) from exc
-            except _REASKABLE as exc:
+                draft = provider.parse(answer)
+            except Unreadable as exc:
                 if last:
-                    return _salvage(completion, exc, attempt, usage)
-                params = _reask(params, completion, exc)
+                    return _salvage(provider.output(answer), exc, attempt, usage)
+                request = _reask(provider, request, answer, exc)
                 continue
-            except Exception as exc:  # a completion too odd for the tool-call parser
-                raise ResponseError(f"cannot read the model's answer: {exc!r}") from exc
             problems = check(draft)
             if problems and not last:
-                params = _reask(params, completion, ValueError(_fix_these(problems)))
+                request = _reask(provider, request, answer, ValueError(_fix_these(problems)))
                 continue
             warnings = (
                 [f"the answer still had unsupported fields after {attempt} attempts"]
@@ -291,29 +174,19 @@ def _fix_these(problems: list[str]) -> str:
 
 
 def _reask(
-    params: dict[str, Any], completion: ChatCompletion, failure: Exception
+    provider: Provider, request: dict[str, Any], answer: Any, failure: Exception
 ) -> dict[str, Any]:
-    """The next request: instructor's re-ask, which answers the tool call with what failed."""
+    """The next request, or a ``ResponseError`` when the answer has nothing to reply to."""
     try:
-        reasked: dict[str, Any] = _HANDLERS.reask_handler(
-            kwargs=params, response=completion, exception=failure
-        )
-    except Exception as exc:  # nothing in the answer to reply to (no choices, no message)
+        return provider.reask(request, answer, failure)
+    except Exception as exc:  # no choices, no message: nothing to answer
         raise ResponseError(f"no usable answer to re-ask about: {_first_lines(failure)}") from exc
-    return reasked
 
 
-def _salvage(
-    completion: ChatCompletion, failure: Exception, attempts: int, usage: Usage
-) -> DraftAnswer:
+def _salvage(data: object | None, failure: Exception, attempts: int, usage: Usage) -> DraftAnswer:
     """Keep what is well formed in the last answer once re-asks are spent."""
-    try:
-        arguments = completion.choices[0].message.tool_calls[0].function.arguments  # type: ignore[index,union-attr]
-        data = json.loads(arguments)
-    except (AttributeError, IndexError, TypeError, ValueError) as parse_exc:
-        raise ResponseError(
-            f"no usable answer after {attempts} attempts: {_first_lines(failure)}"
-        ) from parse_exc
+    if data is None:
+        raise ResponseError(f"no usable answer after {attempts} attempts: {_first_lines(failure)}")
     draft, skipped = parse_leniently(data)
     warning = (
         f"the answer still failed validation after {attempts} attempts "

@@ -1,0 +1,14 @@
+"""Providers: everything one model API's wire format decides, behind one seam.
+
+``base.Provider`` is the seam: build the request for the draft schema, send it,
+read the answer into a draft, write the re-ask turn, count the tokens. The
+re-ask loop (``extractor.model.client``) and everything above it speak only
+this protocol. ``openai_chat`` is the first implementation (chat completions
+in tools mode through instructor's handlers); another API is another module
+here. Imports the model layer's HTTP stack, the schemas and the settings.
+"""
+
+from extractor.model.providers.base import Provider, Unreadable
+from extractor.model.providers.openai_chat import OPENAI_BASE_URL, OpenAIChat
+
+__all__ = ["OPENAI_BASE_URL", "OpenAIChat", "Provider", "Unreadable"]
