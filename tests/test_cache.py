@@ -13,6 +13,7 @@ import pytest
 
 from extractor import ResponseError
 from extractor.model.cache import CachingTransport, ResponseCache
+from extractor.model.providers import OpenAIChat
 from extractor.testing import FAKE_KEY, run_scripted, scripted_settings
 
 
@@ -139,7 +140,9 @@ async def test_encoded_answer_is_stored_and_handed_on_decoded(tmp_path: Path) ->
             return httpx2.Response(200, headers=headers, stream=httpx2.ByteStream(packed))
 
     cache = ResponseCache(tmp_path / "cache.sqlite")
-    transport = CachingTransport(cache, Gzipped(), base_url="http://127.0.0.1:9/v1")
+    transport = CachingTransport(
+        cache, Gzipped(), base_url="http://127.0.0.1:9/v1", answers=OpenAIChat
+    )
     request = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions", json={"q": 1})
     response = await transport.handle_async_request(request)
     assert json.loads(await response.aread()) == body

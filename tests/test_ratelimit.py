@@ -7,7 +7,10 @@ import itertools
 import httpx2
 import pytest
 
+from extractor.model.providers import OpenAIChat
 from extractor.model.ratelimit import RateLimiter, parse_reset
+
+OPENAI = OpenAIChat.rate_limit_headers
 
 
 class Clock:
@@ -72,14 +75,14 @@ async def test_a_429_pauses_for_retry_after_and_slows_down(clock: Clock) -> None
 
 async def test_limit_is_learned_from_headers(clock: Clock) -> None:
     """Without --rpm, the provider's x-ratelimit-limit-requests sets the pace."""
-    limiter = RateLimiter(clock=clock, safety=1.0)
+    limiter = RateLimiter(clock=clock, safety=1.0, headers=OPENAI)
     limiter.observe(httpx2.Response(200, headers={"x-ratelimit-limit-requests": "120"}))
     assert limiter.interval == pytest.approx(0.5)
 
 
 async def test_exhausted_quota_waits_for_the_reset(clock: Clock) -> None:
     """remaining-requests 0 pauses until the reset the provider gives."""
-    limiter = RateLimiter(clock=clock)
+    limiter = RateLimiter(clock=clock, headers=OPENAI)
     headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "2s"}
     limiter.observe(httpx2.Response(200, headers=headers))
     await limiter.acquire()
@@ -96,7 +99,7 @@ async def test_token_budget_paces_big_requests(clock: Clock) -> None:
 
 async def test_no_limits_means_no_waiting(clock: Clock) -> None:
     """With no limit set or learned, acquire returns at once."""
-    limiter = RateLimiter(clock=clock)
+    limiter = RateLimiter(clock=clock, headers=OPENAI)
     for _ in range(100):
         await limiter.acquire(10_000)
     assert clock.now == 0.0
@@ -104,10 +107,19 @@ async def test_no_limits_means_no_waiting(clock: Clock) -> None:
 
 async def test_pause_is_capped_and_zero_means_zero(clock: Clock) -> None:
     """Retry-After: 0 does not wait; an hour-long Retry-After waits only max_pause."""
-    limiter = RateLimiter(clock=clock, max_pause=2.0)
+    limiter = RateLimiter(clock=clock, max_pause=2.0, headers=OPENAI)
     limiter.observe(httpx2.Response(429, headers={"retry-after": "0"}))
     await limiter.acquire()
     assert clock.now == 0.0
     limiter.observe(httpx2.Response(429, headers={"retry-after": "3600"}))
     await limiter.acquire()
     assert clock.now == pytest.approx(2.0)
+
+
+def test_a_provider_that_names_no_limit_headers_is_paced_only_by_retry_after(
+    clock: Clock,
+) -> None:
+    """Without header names the limiter learns nothing from OpenAI-style headers."""
+    limiter = RateLimiter(clock=clock, safety=1.0)
+    limiter.observe(httpx2.Response(200, headers={"x-ratelimit-limit-requests": "120"}))
+    assert limiter.target_rpm is None

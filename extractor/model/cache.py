@@ -22,7 +22,7 @@ import sqlite3
 import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx2
 import orjson
@@ -132,7 +132,7 @@ class ResponseCache:
         *,
         text: str | None = None,
     ) -> None:
-        """Store an answer, with its request for reading (the tool schema named, not repeated).
+        """Store an answer, with its request for reading (as the provider shortens it).
 
         ``text`` is the answer's JSON as received, stored as it is instead of
         encoding ``body`` again.
@@ -146,7 +146,7 @@ class ResponseCache:
                     key,
                     body_model,
                     created,
-                    orjson.dumps(_readable(request)).decode(),
+                    orjson.dumps(request).decode(),
                     status,
                     orjson.dumps(body).decode() if text is None else text,
                 ),
@@ -176,48 +176,31 @@ class ResponseCache:
             self._db.close()
 
 
-def _readable(request: dict[str, Any]) -> dict[str, Any]:
-    """The request as stored beside its answer: every tool's schema cut to its name.
+class AnswerPolicy(Protocol):
+    """What only the provider knows of its answers: which to keep, and how to store a request."""
 
-    The schema is most of a request's bytes and the same in every row; the key
-    (over the whole request) already tells schemas apart.
-    """
-    body = request.get("body")
-    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
-        return request
-    names = [
-        tool.get("function", {}).get("name") if isinstance(tool, dict) else None
-        for tool in body["tools"]
-    ]
-    return {**request, "body": {**body, "tools": names}}
+    def worth_keeping(self, body: Any) -> bool:
+        """Whether an answer may be replayed forever (complete, with readable output)."""
 
-
-def _worth_keeping(body: Any) -> bool:
-    """Whether an answer may be replayed forever: complete, with parseable tool arguments.
-
-    A cut-off or malformed answer is usually a fault of the moment; caching it
-    would turn a document that failed once into one that fails on every rerun.
-    """
-    if not isinstance(body, dict) or not body.get("choices"):
-        return False
-    choice = body["choices"][0]
-    if choice.get("finish_reason") not in ("stop", "tool_calls"):
-        return False
-    for call in (choice.get("message") or {}).get("tool_calls") or []:
-        try:
-            orjson.loads(call["function"]["arguments"])
-        except (KeyError, TypeError, ValueError):
-            return False
-    return True
+    def stored_request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The request as stored beside its answer, for reading (the key covers all of it)."""
 
 
 class CachingTransport(httpx2.AsyncBaseTransport):
     """Answers from the cache when it can, otherwise asks ``inner`` and stores a 200."""
 
-    def __init__(self, cache: ResponseCache, inner: httpx2.AsyncBaseTransport, *, base_url: str):
+    def __init__(
+        self,
+        cache: ResponseCache,
+        inner: httpx2.AsyncBaseTransport,
+        *,
+        base_url: str,
+        answers: AnswerPolicy,
+    ) -> None:
         self.cache = cache
         self.inner = inner
         self.base_path = httpx2.URL(base_url).path.rstrip("/")
+        self.answers = answers
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
@@ -236,8 +219,9 @@ class CachingTransport(httpx2.AsyncBaseTransport):
             parsed = orjson.loads(content)
         except ValueError:
             return response
-        if _worth_keeping(parsed):
-            self.cache.put(key, normalised, 200, parsed, text=content.decode("utf-8"))
+        if self.answers.worth_keeping(parsed):
+            stored = self.answers.stored_request(normalised)
+            self.cache.put(key, stored, 200, parsed, text=content.decode("utf-8"))
         return response
 
     async def aclose(self) -> None:

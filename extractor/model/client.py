@@ -59,7 +59,12 @@ def build_transport(
     if settings.mode == "replay":
         assert settings.cassette_dir is not None
         return CassetteTransport(CassetteStore(settings.cassette_dir), "replay", base_url=base_url)
-    limiter = RateLimiter(rpm=settings.rpm, tpm=settings.tpm, max_pause=settings.max_backoff)
+    limiter = RateLimiter(
+        rpm=settings.rpm,
+        tpm=settings.tpm,
+        headers=OpenAIChat.rate_limit_headers,
+        max_pause=settings.max_backoff,
+    )
     stack: httpx2.AsyncBaseTransport = RetryingTransport(
         RateLimitedTransport(inner or NetworkTransport(), limiter),
         retries=settings.transport_retries,
@@ -71,7 +76,7 @@ def build_transport(
             CassetteStore(settings.cassette_dir), "record", base_url=base_url, inner=stack
         )
     if cache is not None:
-        stack = CachingTransport(cache, stack, base_url=base_url)
+        stack = CachingTransport(cache, stack, base_url=base_url, answers=OpenAIChat)
     return stack
 
 

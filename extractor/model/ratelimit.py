@@ -3,9 +3,10 @@
 Requests are spaced evenly (one every ``60 / rpm`` seconds) instead of sent in
 bursts, because a provider counting over a sliding minute answers a burst with
 429s. Tokens per minute are a bucket refilled continuously. The limit comes
-from ``--rpm``/``--tpm`` or, when not given, from the ``x-ratelimit-limit-*``
-headers the provider sends; a 429 pauses every request until its
-``Retry-After`` has passed and slows the pace, which recovers gradually.
+from ``--rpm``/``--tpm`` or, when not given, from the rate-limit headers the
+provider sends (their names are the provider's: ``RateLimitHeaders``); a 429
+pauses every request until its ``Retry-After`` has passed and slows the pace,
+which recovers gradually.
 
 It sits under the retries, so every attempt takes a slot, and above the real
 transport, so it sees every response.
@@ -18,6 +19,7 @@ import contextlib
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx2
 
@@ -44,6 +46,15 @@ def parse_reset(value: str | None) -> float | None:
     return h * 3600 + m * 60 + s + ms / 1000
 
 
+@dataclass(frozen=True)
+class RateLimitHeaders:
+    """Where a provider states its request limit, what is left of it, and when it resets."""
+
+    limit: str | None = None
+    remaining: str | None = None
+    reset: str | None = None
+
+
 class RateLimiter:
     """Paces requests and tokens; shared by every request of a run."""
 
@@ -52,10 +63,13 @@ class RateLimiter:
         rpm: float | None = None,
         tpm: float | None = None,
         *,
+        headers: RateLimitHeaders | None = None,
         clock: Callable[[], float] = time.monotonic,
         safety: float = 0.98,
         max_pause: float = 60.0,
     ) -> None:
+        """``headers``: the names the provider gives its limits (none: only ``Retry-After``)."""
+        self.headers = headers or RateLimitHeaders()
         self.safety = safety
         self.max_pause = max_pause
         self.clock = clock
@@ -104,8 +118,8 @@ class RateLimiter:
 
     def observe(self, response: httpx2.Response) -> None:
         """Learn from a response: its limits, and whether it was throttled."""
-        headers = response.headers
-        if self.learned and (limit := headers.get("x-ratelimit-limit-requests")):
+        headers, names = response.headers, self.headers
+        if self.learned and names.limit and (limit := headers.get(names.limit)):
             with contextlib.suppress(ValueError):
                 self.target_rpm = float(limit)
         now = self.clock()
@@ -117,8 +131,8 @@ class RateLimiter:
             self._paused_until = max(self._paused_until, now + pause)
             return
         self.slowdown = max(1.0, self.slowdown * 0.99)
-        if headers.get("x-ratelimit-remaining-requests") == "0":
-            reset = parse_reset(headers.get("x-ratelimit-reset-requests"))
+        if names.remaining and headers.get(names.remaining) == "0":
+            reset = parse_reset(headers.get(names.reset)) if names.reset else None
             if reset:
                 self._paused_until = max(self._paused_until, now + min(reset, self.max_pause))
 

@@ -17,6 +17,7 @@ from typing import Any
 import httpx2
 import instructor
 import openai
+import orjson
 import pydantic
 from instructor import Provider, response_schema
 from instructor.core import AsyncValidationError, IncompleteOutputException, ResponseParsingError
@@ -26,6 +27,7 @@ from openai.types.chat import ChatCompletion
 from extractor._exceptions import ResponseError
 from extractor.model.chat import ChatEndpoint
 from extractor.model.providers.base import Unreadable
+from extractor.model.ratelimit import RateLimitHeaders
 from extractor.schemas import DraftExtraction, Usage
 from extractor.settings import Settings
 
@@ -112,8 +114,53 @@ def _usage(raw: Any) -> Usage:
     )
 
 
+def stored_request(request: dict[str, Any]) -> dict[str, Any]:
+    """The request as stored beside its answer: every tool's schema cut to its name.
+
+    The schema is most of a request's bytes and the same in every row; the key
+    (over the whole request) already tells schemas apart.
+    """
+    body = request.get("body")
+    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
+        return request
+    names = [
+        tool.get("function", {}).get("name") if isinstance(tool, dict) else None
+        for tool in body["tools"]
+    ]
+    return {**request, "body": {**body, "tools": names}}
+
+
+def worth_keeping(body: Any) -> bool:
+    """Whether an answer may be replayed forever: complete, with parseable tool arguments.
+
+    A cut-off or malformed answer is usually a fault of the moment; caching it
+    would turn a document that failed once into one that fails on every rerun.
+    """
+    if not isinstance(body, dict) or not body.get("choices"):
+        return False
+    choice = body["choices"][0]
+    if choice.get("finish_reason") not in ("stop", "tool_calls"):
+        return False
+    for call in (choice.get("message") or {}).get("tool_calls") or []:
+        try:
+            orjson.loads(call["function"]["arguments"])
+        except (KeyError, TypeError, ValueError):
+            return False
+    return True
+
+
 class OpenAIChat:
     """Chat completions with the draft schema as a forced tool call."""
+
+    # What the response cache asks of an answer and of a request it stores.
+    worth_keeping = staticmethod(worth_keeping)
+    stored_request = staticmethod(stored_request)
+    # Where OpenAI (and servers copying it) state their request limits.
+    rate_limit_headers = RateLimitHeaders(
+        limit="x-ratelimit-limit-requests",
+        remaining="x-ratelimit-remaining-requests",
+        reset="x-ratelimit-reset-requests",
+    )
 
     def __init__(self, settings: Settings, stack: httpx2.AsyncBaseTransport) -> None:
         self.settings = settings
