@@ -27,10 +27,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from extractor import _exceptions, evaluation
 from extractor._exceptions import ConfigurationError, ExtractorError
-from extractor.batch import iter_results, prepare_resume
 from extractor.evaluation import load_gold
-from extractor.model.client import ModelClient
-from extractor.model.prompting import load_prompt
+from extractor.pipeline import aextract_indexed, prepare_resume
 from extractor.schemas import DraftExtraction, ErrorRecord, Extraction, Result
 from extractor.settings import Settings
 from extractor.write import FORMATS, WRITERS, Format
@@ -210,8 +208,6 @@ class _Job:
 
     async def run(self) -> int:
         state = prepare_resume(self.output) if self.resume and self.output else None
-        version = load_prompt().version
-        skip = (lambda doc: state.skip(doc, self.settings.model, version)) if state else None
         mode = "a" if state else "w"
         out = open(self.output, mode, encoding="utf-8") if self.output else sys.stdout  # noqa: SIM115
         writer = WRITERS[self.fmt](out, single=self.single)
@@ -219,18 +215,13 @@ class _Job:
         writer.start(appending=bool(state and state.kept))
         try:
             with _progress(len(self.files), enabled=len(self.files) > 1) as advance:
-                async with ModelClient(self.settings) as client:
-                    async for index, result in iter_results(
-                        self.files,
-                        client,
-                        concurrency=self.concurrency,
-                        skip=skip,
-                        skip_sources=state.failed_for_good if state else None,
-                    ):
-                        self._count(result)
-                        advance(self)
-                        if result is not None:
-                            writer.write(index, result)
+                async for index, result in aextract_indexed(
+                    self.files, settings=self.settings, concurrency=self.concurrency, resume=state
+                ):
+                    self._count(result)
+                    advance(self)
+                    if result is not None:
+                        writer.write(index, result)
             writer.finish()
         finally:
             if self.output:

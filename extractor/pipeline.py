@@ -13,14 +13,23 @@ from collections.abc import AsyncIterator, Coroutine, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from extractor.batch import Result, iter_results
+from extractor.batch import Result, ResumeState, iter_results, prepare_resume
 from extractor.model.client import ModelClient
+from extractor.model.prompting import load_prompt
 from extractor.read.document import Document, document_from_text
 from extractor.runner import extract_document
 from extractor.schemas import Extraction
 from extractor.settings import Settings
 
-__all__ = ["aextract", "aextract_paths", "extract", "extract_document"]
+__all__ = [
+    "ResumeState",
+    "aextract",
+    "aextract_indexed",
+    "aextract_paths",
+    "extract",
+    "extract_document",
+    "prepare_resume",
+]
 
 T = TypeVar("T")
 
@@ -62,6 +71,35 @@ async def aextract_paths(
         async for _, result in iter_results(paths, client, concurrency=concurrency):
             if result is not None:
                 yield result
+
+
+async def aextract_indexed(
+    paths: Iterable[str | Path],
+    *,
+    settings: Settings,
+    concurrency: int = 4,
+    resume: ResumeState | None = None,
+) -> AsyncIterator[tuple[int, Result | None]]:
+    """``(input index, result)`` for every path as it completes; what the CLI runs on.
+
+    With ``resume`` (from ``prepare_resume`` on an earlier output), a document
+    already extracted with this model and prompt, or an input that can never be
+    read, yields ``None`` instead of being extracted again.
+    """
+    settings.ensure_runnable()
+    skip = None
+    if resume is not None:
+        version, model = load_prompt().version, settings.model
+        skip = lambda document: resume.skip(document, model, version)  # noqa: E731
+    async with ModelClient(settings) as client:
+        async for item in iter_results(
+            paths,
+            client,
+            concurrency=concurrency,
+            skip=skip,
+            skip_sources=resume.failed_for_good if resume else None,
+        ):
+            yield item
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
