@@ -12,9 +12,9 @@ timeout, malformed JSON, ``finish_reason=length`` truncation and quotes that are
 not in the article. ``stats`` counts what it did, so a benchmark can report the
 share of requests answered 429 and a test can check that a fault was served.
 
-It is built on ``asyncio.start_server`` with a minimal HTTP/1.1 parser
-(keep-alive, ``Content-Length`` bodies), because a benchmark must measure the
-client, not the server: one core serves well over a thousand requests a second.
+It is built on ``aiohttp.web`` (already a dependency), which does the HTTP:
+keep-alive, bodies, size limits. A benchmark must measure the client, not the
+server; ``bench/README.md`` gives what one core serves.
 It binds 127.0.0.1 only; there is no option to listen anywhere else.
 
 Three ways to run it::
@@ -44,12 +44,15 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from aiohttp import web
 
 from extractor.ground.support import weak_quote
 from extractor.model import prompting
@@ -69,20 +72,9 @@ HOST = "127.0.0.1"
 FAULT_KINDS: tuple[str, ...] = ("500", "hang", "malformed", "length", "ungrounded")
 UNGROUNDED_QUOTE = "This sentence is not in the article."
 _API_PREFIX = "/v1"
-_MAX_HEAD = 64 * 1024
 _MAX_BODY = 64 * 1024 * 1024
 _WINDOW = 60.0
 
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    411: "Length Required",
-    413: "Content Too Large",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-}
 
 # Words in the article's own letters, any script; the first capitalised ones
 # become participants. Sentence openers are skipped so they read like names.
@@ -268,42 +260,39 @@ class FakeServer:
         self._rng = random.Random(self.config.seed)
         self._window: deque[float] = deque()
         self._store = CassetteStore(self.config.cassette_dir) if self.config.cassette_dir else None
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._transports: weakref.WeakSet[asyncio.BaseTransport] = weakref.WeakSet()
 
     # ----------------------------------------------------------------- lifecycle
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``, what a client takes as its base URL."""
-        if self._server is None:
+        if self._runner is None:
             raise RuntimeError("the fake server is not started")
         return f"http://{HOST}:{self.port}{_API_PREFIX}"
 
     async def start(self) -> FakeServer:
-        self._server = await asyncio.start_server(
-            self._connection, HOST, self.port, backlog=2048, limit=_MAX_HEAD
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+        app = web.Application(client_max_size=_MAX_BODY)
+        app.router.add_route("*", "/{path:.*}", self._handle)
+        # A client that gives up on a hanging answer cancels its handler: that is
+        # how an abandoned hang is seen and counted.
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, HOST, self.port, backlog=2048)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
         return self
 
     async def stop(self) -> None:
         """Stop listening and drop every open connection, hanging answers included."""
-        if self._server is None:
-            return
-        self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await self._server.wait_closed()
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     async def serve_forever(self) -> None:
-        if self._server is None:
+        if self._runner is None:
             await self.start()
-        assert self._server is not None
-        await self._server.serve_forever()
+        await asyncio.Event().wait()  # until cancelled
 
     async def __aenter__(self) -> FakeServer:
         return await self.start()
@@ -318,98 +307,34 @@ class FakeServer:
 
     # ----------------------------------------------------------------- HTTP
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self.stats["connections"] += 1
-        try:
-            while await self._exchange(reader, writer):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            pass
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self._tasks.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-
-    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """One request and its answer; whether the connection stays open."""
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError:
-            return False  # the client closed between requests
-        lines = head[:-4].decode("latin-1").split("\r\n")
-        try:
-            method, target, version = lines[0].split(" ", 2)
-        except ValueError:
-            self._write(writer, (400, {}, _error("bad request line", "invalid_request")), False)
-            return False
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        connection = headers.get("connection", "").lower()
-        keep_alive = connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            body = _error("chunked bodies are not supported; send Content-Length", "invalid")
-            self._write(writer, (411, {}, body), False)
-            return False
-        try:
-            length = int(headers.get("content-length", "0"))
-        except ValueError:
-            self._write(writer, (400, {}, _error("bad Content-Length", "invalid_request")), False)
-            return False
-        if length > _MAX_BODY:
-            self._write(writer, (413, {}, _error("body too large", "invalid_request")), False)
-            return False
-        body = await reader.readexactly(length) if length else b""
-
-        answer = self._route(method, target.split("?", 1)[0], body)
+    async def _handle(self, request: web.Request) -> web.Response:
+        """One request and its answer; aiohttp does the HTTP (keep-alive, bodies, limits)."""
+        transport = request.transport
+        if transport is not None and transport not in self._transports:
+            self._transports.add(transport)
+            self.stats["connections"] += 1
+        body = await request.read()
+        answer = self._route(request.method, request.path, body)
         if isinstance(answer, _Hang):
-            if not await self._hold(reader):
+            try:
+                await asyncio.sleep(self.config.hang_seconds)
+            except asyncio.CancelledError:
                 self.stats["hangs_abandoned"] += 1
-                return False
+                raise
             answer = answer.answer
         elif isinstance(answer, _Delayed):
             await asyncio.sleep(self.config.latency)
             answer = answer.answer
-        self._count(answer[0])
-        self._write(writer, answer, keep_alive)
-        await writer.drain()
-        return keep_alive
-
-    async def _hold(self, reader: asyncio.StreamReader) -> bool:
-        """Wait ``hang_seconds``; False as soon as the client gives up and closes."""
-        eof = asyncio.ensure_future(reader.read(1))
-        try:
-            done, _ = await asyncio.wait({eof}, timeout=self.config.hang_seconds)
-        finally:
-            if not eof.done():
-                eof.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await eof
-        # Clients here never pipeline, so anything read means the exchange is over.
-        return not done
+        status, headers, content = answer
+        self._count(status)
+        kept = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        return web.Response(
+            status=status, body=content, headers=kept, content_type="application/json"
+        )
 
     def _count(self, status: int) -> None:
         key = {200: "answered_200", 429: "answered_429", 500: "answered_500"}.get(status)
         self.stats[key or "answered_other"] += 1
-
-    @staticmethod
-    def _write(writer: asyncio.StreamWriter, answer: Answer, keep_alive: bool) -> None:
-        status, headers, body = answer
-        head = [
-            f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}",
-            "content-type: application/json",
-            f"content-length: {len(body)}",
-            f"connection: {'keep-alive' if keep_alive else 'close'}",
-        ]
-        head += [f"{k}: {v}" for k, v in headers.items() if k.lower() != "content-type"]
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
     # ----------------------------------------------------------------- behaviour
 
