@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         env_prefix="EXTRACTOR_", extra="ignore", populate_by_name=True, frozen=True
     )
 
+    provider: Literal["openai"] = Field(
+        default="openai",
+        description="The model API: openai (chat completions, also any compatible server).",
+    )
     model: str = Field(default="gpt-4o-mini", description="Model name sent to the server.")
     base_url: str | None = Field(
         default=None,

@@ -136,3 +136,17 @@ def test_key_for_client_placeholder_without_key() -> None:
     assert Settings(base_url="http://localhost:11434/v1").key_for_client() == PLACEHOLDER_KEY
     assert Settings(api_key=KEY).key_for_client() == KEY
     assert PLACEHOLDER_KEY != KEY and PLACEHOLDER_KEY.startswith("sk-")
+
+
+def test_the_provider_is_a_setting_and_an_unknown_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """EXTRACTOR_PROVIDER picks the model API from the registry; a name not in it is an error."""
+    from pydantic import ValidationError
+
+    from extractor.model.providers import PROVIDERS
+
+    assert Settings().provider == "openai" and "openai" in PROVIDERS
+    monkeypatch.setenv("EXTRACTOR_PROVIDER", "nosuch")
+    with pytest.raises(ValidationError, match="provider"):
+        Settings()

@@ -70,6 +70,7 @@ def result_key(document_sha256: str, settings: Settings, prompt_version: str) ->
     """What decides a document's extraction besides the model's answers."""
     parts = [
         document_sha256,
+        settings.provider,
         settings.model,  # not the server's address: the answer cache ignores it too
         prompt_version,
         repr(settings.temperature),

@@ -24,7 +24,7 @@ from extractor._exceptions import ResponseError
 from extractor.model.cache import CachingTransport, ResponseCache, open_cache
 from extractor.model.cassette import CassetteStore, CassetteTransport
 from extractor.model.network import NetworkTransport
-from extractor.model.providers import OPENAI_BASE_URL, OpenAIChat, Provider, Unreadable
+from extractor.model.providers import OPENAI_BASE_URL, PROVIDERS, Provider, Unreadable
 from extractor.model.ratelimit import RateLimitedTransport, RateLimiter
 from extractor.model.retry import RetryingTransport
 from extractor.schemas import DraftExtraction, Usage
@@ -55,14 +55,15 @@ def build_transport(
     cassette recorder (record mode), tenacity retries, rate limiter, network.
     Replay mode is the cassette alone: it never reaches further down.
     """
-    base_url = settings.base_url or OPENAI_BASE_URL
+    provider = PROVIDERS[settings.provider]
+    base_url = settings.base_url or provider.default_base_url
     if settings.mode == "replay":
         assert settings.cassette_dir is not None
         return CassetteTransport(CassetteStore(settings.cassette_dir), "replay", base_url=base_url)
     limiter = RateLimiter(
         rpm=settings.rpm,
         tpm=settings.tpm,
-        headers=OpenAIChat.rate_limit_headers,
+        headers=provider.rate_limit_headers,
         max_pause=settings.max_backoff,
     )
     stack: httpx2.AsyncBaseTransport = RetryingTransport(
@@ -76,7 +77,7 @@ def build_transport(
             CassetteStore(settings.cassette_dir), "record", base_url=base_url, inner=stack
         )
     if cache is not None:
-        stack = CachingTransport(cache, stack, base_url=base_url, answers=OpenAIChat)
+        stack = CachingTransport(cache, stack, base_url=base_url, answers=provider)
     return stack
 
 
@@ -108,7 +109,7 @@ class ModelClient:
         """The provider over the HTTP stack, built on first use."""
         if self._provider is None:
             stack = self._transport or build_transport(self.settings, self._inner, cache=self.cache)
-            self._provider = OpenAIChat(self.settings, stack)
+            self._provider = PROVIDERS[self.settings.provider](self.settings, stack)
         return self._provider
 
     async def __aenter__(self) -> ModelClient:

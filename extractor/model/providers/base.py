@@ -8,9 +8,13 @@ worth a re-ask), and asks it to write the re-ask turn with what was wrong.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
+import httpx2
+
+from extractor.model.ratelimit import RateLimitHeaders
 from extractor.schemas import DraftExtraction, Usage
+from extractor.settings import Settings
 
 
 class Unreadable(Exception):
@@ -18,7 +22,28 @@ class Unreadable(Exception):
 
 
 class Provider(Protocol):
-    """One model API."""
+    """One model API.
+
+    Besides the methods, a provider class says what the HTTP stack below it
+    needs to know of its wire format, as class attributes: ``default_base_url``,
+    ``rate_limit_headers`` (where it states its limits), and ``worth_keeping``
+    and ``stored_request`` (what the response cache may keep, and how it
+    stores a request for reading).
+    """
+
+    default_base_url: ClassVar[str]
+    rate_limit_headers: ClassVar[RateLimitHeaders]
+
+    def __init__(self, settings: Settings, stack: httpx2.AsyncBaseTransport) -> None:
+        """Over ``stack``, the HTTP stack (cache, cassettes, retries, limits, network)."""
+
+    @staticmethod
+    def worth_keeping(body: Any) -> bool:
+        """Whether an answer may be replayed forever (complete, with readable output)."""
+
+    @staticmethod
+    def stored_request(request: dict[str, Any]) -> dict[str, Any]:
+        """The request as stored beside its answer in the response cache."""
 
     def request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         """The first request for these messages, asking for the draft schema."""

@@ -12,7 +12,7 @@ with a base URL.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx2
 import instructor
@@ -152,15 +152,23 @@ def worth_keeping(body: Any) -> bool:
 class OpenAIChat:
     """Chat completions with the draft schema as a forced tool call."""
 
-    # What the response cache asks of an answer and of a request it stores.
-    worth_keeping = staticmethod(worth_keeping)
-    stored_request = staticmethod(stored_request)
+    default_base_url: ClassVar[str] = OPENAI_BASE_URL
     # Where OpenAI (and servers copying it) state their request limits.
-    rate_limit_headers = RateLimitHeaders(
+    rate_limit_headers: ClassVar[RateLimitHeaders] = RateLimitHeaders(
         limit="x-ratelimit-limit-requests",
         remaining="x-ratelimit-remaining-requests",
         reset="x-ratelimit-reset-requests",
     )
+
+    @staticmethod
+    def worth_keeping(body: Any) -> bool:
+        """What the response cache may keep: see the module function."""
+        return worth_keeping(body)
+
+    @staticmethod
+    def stored_request(request: dict[str, Any]) -> dict[str, Any]:
+        """How the response cache stores a request: see the module function."""
+        return stored_request(request)
 
     def __init__(self, settings: Settings, stack: httpx2.AsyncBaseTransport) -> None:
         self.settings = settings
