@@ -82,7 +82,12 @@ def build_transport(
 
 
 class ModelClient:
-    """The model behind our transport stack; one per run, shared by documents."""
+    """The run's one object: its settings, its caches and its provider, shared by documents.
+
+    Opened once per run (``async with``), it owns what outlives one document:
+    the response and result cache, the HTTP stack and the provider over it, and
+    the re-ask loop (``ask``). Everything else is passed down as arguments.
+    """
 
     def __init__(
         self,
