@@ -29,12 +29,7 @@ import orjson
 import platformdirs
 
 from extractor._exceptions import ConfigurationError
-from extractor.model.cassette import (
-    normalised_request,
-    relative_path,
-    request_key,
-    response_from_exchange,
-)
+from extractor.model.cassette import keyed, response_from_exchange
 from extractor.settings import Settings
 
 _SCHEMA = """
@@ -204,11 +199,7 @@ class CachingTransport(httpx2.AsyncBaseTransport):
         self.answers = answers
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = await request.aread()
-        normalised = normalised_request(
-            request.method, relative_path(request, self.base_path), body
-        )
-        key = request_key(normalised)
+        normalised, key = await keyed(request, self.base_path)
         if (hit := self.cache.get(key)) is not None:
             return response_from_exchange(hit, request)
         response = await self.inner.handle_async_request(request)

@@ -147,6 +147,13 @@ def exchange_text(exchange: dict[str, Any]) -> str:
     return json.dumps(exchange, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+async def keyed(request: httpx2.Request, base_path: str) -> tuple[dict[str, Any], str]:
+    """A request's normalised form and its key: what the cache and the cassettes look up."""
+    body = await request.aread()
+    normalised = normalised_request(request.method, relative_path(request, base_path), body)
+    return normalised, request_key(normalised)
+
+
 def relative_path(request: httpx2.Request, base_path: str) -> str:
     """The request path below the client's base URL, so keys survive a change of host."""
     path = request.url.path
@@ -201,11 +208,7 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
         self.authored = authored
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        body = await request.aread()
-        normalised = normalised_request(
-            request.method, relative_path(request, self.base_path), body
-        )
-        key = request_key(normalised)
+        normalised, key = await keyed(request, self.base_path)
         if self.mode == "replay":
             exchange = self.store.load(key)
             if exchange is None:
