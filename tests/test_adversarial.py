@@ -425,8 +425,7 @@ def _states_named(text: str) -> frozenset[str]:
 @cache
 def _organisations_named(text: str) -> frozenset[str]:
     """Short names of every organisation the text names, the acronyms it defines included."""
-    from extractor.ground.assemble import defined_acronyms
-    from extractor.normalise.organisations import organisations_named
+    from extractor.normalise.organisations import defined_acronyms, organisations_named
 
     return organisations_named(text) | frozenset(defined_acronyms(text))
 
@@ -471,7 +470,8 @@ def _paragraph_of(spans: list[tuple[int, int]], offset: int) -> int:
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_every_surviving_record_is_supported(path: Path) -> None:
     """Whatever survives is made of article spans naming real states and bodies, with warnings."""
-    from extractor.ground.assemble import defined_acronyms, organisation
+    from extractor.ground.assemble import organisation
+    from extractor.normalise.organisations import defined_acronyms
 
     result, text = _assembled(path)
     acronyms = defined_acronyms(text)

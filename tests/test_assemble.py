@@ -218,7 +218,8 @@ def test_same_claim_twice_fills_what_one_report_lacks() -> None:
 
 def test_acronym_the_article_defines_names_the_organisation_one_way() -> None:
     """'Organization of Turkic States (OTS)' makes 'OTS' and the full name one organisation."""
-    from extractor.ground.assemble import defined_acronyms, organisation
+    from extractor.ground.assemble import organisation
+    from extractor.normalise.organisations import defined_acronyms
 
     text = "NEW YORK -- The Secretary-General of the Organization of Turkic States (OTS) spoke."
     local = defined_acronyms(text)

@@ -40,7 +40,7 @@ CLAIM = {
 
 def _review(meetings: list[Any] = (), claims: list[Any] = (), text: str = TEXT) -> Review:  # type: ignore[assignment]
     draft = DraftExtraction.model_validate({"meetings": meetings, "status_claims": claims})
-    return review(draft, Article(text, acronyms={"SCO": "Shanghai Cooperation Organization"}))
+    return review(draft, Article(text))
 
 
 def _claim(**changes: Any) -> dict[str, Any]:

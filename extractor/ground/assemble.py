@@ -11,14 +11,13 @@ record per meeting or claim reported twice).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from extractor.ground.support import Article, CheckedClaim, CheckedMeeting, Proof, Side, review
 from extractor.normalise.countries import country_code
 from extractor.normalise.identity import Profile, group_same
-from extractor.normalise.organisations import resolve_organisation
+from extractor.normalise.organisations import resolve_with_local
 from extractor.normalise.statuses import NOT_LEVELS, is_known, level_below, levels
 from extractor.read.document import Document, english
 from extractor.schemas import (
@@ -46,44 +45,6 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}-{digest[:12]}"
 
 
-# "Organization of Turkic States (OTS)": a name the article abbreviates itself.
-_DEFINED_ACRONYM = re.compile(
-    r"\b((?:[A-Z][\w'\u2019-]*)(?:\s+(?:(?:of|for|and|the|on|in|de|du|des)\s+)*"
-    r"[A-Z][\w'\u2019-]*){1,8})\s+\(([A-Z][A-Z0-9]{1,9})\)"
-)
-
-_ACRONYM_IN_PARENS = re.compile(r"\([A-Z][A-Z0-9]{1,9}\)")
-
-
-def defined_acronyms(text: str) -> dict[str, str]:
-    """Acronyms the article defines, each with the full name it gives (first definition wins).
-
-    The full name is the run of words ending before the parenthesis whose capitals
-    spell the acronym ("the Secretary-General of the Organization of Turkic States
-    (OTS)" gives "Organization of Turkic States").
-    """
-    found: dict[str, str] = {}
-    for paren in _ACRONYM_IN_PARENS.finditer(text):
-        # A definition holds no parenthesis before its own, so only the stretch since the
-        # last one is searched: the same matches as over the whole text, at a fraction of
-        # the cost (the full pattern is tried at every capital letter).
-        before = paren.start()
-        stretch = max(text.rfind("(", 0, before), text.rfind(")", 0, before)) + 1
-        match = _DEFINED_ACRONYM.search(text, stretch, paren.end())
-        if match is None:
-            continue
-        words, acronym = match.group(1).split(), match.group(2)
-        capitals = 0
-        for start in range(len(words) - 1, -1, -1):
-            capitals += words[start][0].isupper()
-            if capitals == len(acronym):
-                initials = "".join(w[0] for w in words[start:] if w[0].isupper())
-                if initials == acronym:
-                    found.setdefault(acronym, " ".join(words[start:]))
-                break
-    return found
-
-
 def organisation(
     as_written: str | None, local: dict[str, str] | None = None
 ) -> Organisation | None:
@@ -94,13 +55,9 @@ def organisation(
     """
     if not as_written or not as_written.strip():
         return None
-    known = resolve_organisation(as_written)
+    known = resolve_with_local(as_written, local or {})
     if known is not None:
         return Organisation(short=known.short, full=known.full, as_written=as_written)
-    written = " ".join(as_written.split()).removeprefix("the ").removeprefix("The ")
-    for acronym, full in (local or {}).items():
-        if written == acronym or written.casefold() == full.casefold():
-            return Organisation(short=acronym, full=full, as_written=as_written)
     return Organisation(short=None, full=as_written.strip(), as_written=as_written)
 
 
@@ -407,8 +364,8 @@ def assemble(
     warnings: Iterable[str] = (),
 ) -> Extraction:
     """Check a draft's support, then normalise and merge what holds into the records users get."""
-    acronyms = defined_acronyms(document.text)
-    article = Article(document.text, aligner or Aligner(document.text), acronyms)
+    article = Article(document.text, aligner or Aligner(document.text))
+    acronyms = article.acronyms
     checked = review(draft, article)
     stats = _Stats(warnings=[*warnings, *checked.warnings()])
     sides = [s for m in checked.meetings for s in m.sides]

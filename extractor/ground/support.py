@@ -52,8 +52,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from extractor.normalise.countries import country_code, country_mentions, country_name
 from extractor.normalise.organisations import (
     OrganisationInfo,
+    defined_acronyms,
     organisations_named,
-    resolve_organisation,
+    resolve_with_local,
 )
 from extractor.normalise.statuses import (
     only_stopwords,
@@ -283,12 +284,14 @@ def _referring(quote: str) -> bool:
 class Article:
     """One text and what the checks look up in it, each built once, when first needed."""
 
-    def __init__(
-        self, text: str, aligner: Aligner | None = None, acronyms: dict[str, str] | None = None
-    ) -> None:
+    def __init__(self, text: str, aligner: Aligner | None = None) -> None:
         self.text = text
         self.aligner = aligner or Aligner(text)
-        self.acronyms = acronyms or {}
+
+    @cached_property
+    def acronyms(self) -> dict[str, str]:
+        """The acronyms the article defines ("Organization of Turkic States (OTS)")."""
+        return defined_acronyms(self.text)
 
     @cached_property
     def countries(self) -> dict[str, list[tuple[int, int]]]:
@@ -313,14 +316,7 @@ class Article:
 
     def organisation(self, as_written: str) -> OrganisationInfo | None:
         """The organisation a name refers to, from the data or the article's own acronyms."""
-        info = resolve_organisation(as_written)
-        if info is not None:
-            return info
-        written = _fold(" ".join(as_written.split()).removeprefix("the ").removeprefix("The "))
-        for acronym, full in self.acronyms.items():
-            if written in (_fold(acronym), _fold(full)):
-                return resolve_organisation(full) or OrganisationInfo(short=acronym, full=full)
-        return None
+        return resolve_with_local(as_written, self.acronyms)
 
     def place(
         self,

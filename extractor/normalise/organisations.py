@@ -30,7 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from extractor.text.lookalikes import PUNCTUATION
 
-__all__ = ["OrganisationInfo", "organisations_named", "resolve_organisation"]
+__all__ = [
+    "OrganisationInfo",
+    "defined_acronyms",
+    "organisations_named",
+    "resolve_organisation",
+    "resolve_with_local",
+]
 
 _DATA_FILE = "organisations.json"
 
@@ -271,3 +277,58 @@ def organisations_named(text: str) -> frozenset[str]:
         ):
             found.add(pattern.info.short)
     return frozenset(found)
+
+
+# "Organization of Turkic States (OTS)": a name the article abbreviates itself.
+_DEFINED_ACRONYM = re.compile(
+    r"\b((?:[A-Z][\w'\u2019-]*)(?:\s+(?:(?:of|for|and|the|on|in|de|du|des)\s+)*"
+    r"[A-Z][\w'\u2019-]*){1,8})\s+\(([A-Z][A-Z0-9]{1,9})\)"
+)
+
+_ACRONYM_IN_PARENS = re.compile(r"\([A-Z][A-Z0-9]{1,9}\)")
+
+
+def defined_acronyms(text: str) -> dict[str, str]:
+    """Acronyms the article defines, each with the full name it gives (first definition wins).
+
+    The full name is the run of words ending before the parenthesis whose capitals
+    spell the acronym ("the Secretary-General of the Organization of Turkic States
+    (OTS)" gives "Organization of Turkic States").
+    """
+    found: dict[str, str] = {}
+    for paren in _ACRONYM_IN_PARENS.finditer(text):
+        # A definition holds no parenthesis before its own, so only the stretch since the
+        # last one is searched: the same matches as over the whole text, at a fraction of
+        # the cost (the full pattern is tried at every capital letter).
+        before = paren.start()
+        stretch = max(text.rfind("(", 0, before), text.rfind(")", 0, before)) + 1
+        match = _DEFINED_ACRONYM.search(text, stretch, paren.end())
+        if match is None:
+            continue
+        words, acronym = match.group(1).split(), match.group(2)
+        capitals = 0
+        for start in range(len(words) - 1, -1, -1):
+            capitals += words[start][0].isupper()
+            if capitals == len(acronym):
+                initials = "".join(w[0] for w in words[start:] if w[0].isupper())
+                if initials == acronym:
+                    found.setdefault(acronym, " ".join(words[start:]))
+                break
+    return found
+
+
+def resolve_with_local(as_written: str, local: dict[str, str]) -> OrganisationInfo | None:
+    """``resolve_organisation``, then the acronyms an article defines (``defined_acronyms``).
+
+    An acronym the data does not know ("OTS" in an article that writes
+    "Organization of Turkic States (OTS)") still names one organisation, by
+    its acronym or its full name, however the model wrote it.
+    """
+    info = resolve_organisation(as_written)
+    if info is not None:
+        return info
+    written = _strip_edges(_fold(_base(as_written)))
+    for acronym, full in local.items():
+        if written in (_strip_edges(_fold(_base(acronym))), _strip_edges(_fold(_base(full)))):
+            return resolve_organisation(full) or OrganisationInfo(short=acronym, full=full)
+    return None
