@@ -55,7 +55,7 @@ class DraftParticipant(_Draft):
     name: str | None = Field(
         default=None, description="Personal name without title, as written; null if none."
     )
-    title: str | None = Field(default=None, description="Role or office, in English.")
+    title: str | None = Field(default=None, description="Role or office, in English (not checked).")
     organisation: str | None = Field(
         default=None, description="Organisation it acts for, as written; null for a state's envoy."
     )

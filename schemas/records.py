@@ -72,6 +72,11 @@ class Participant(_Record):
     state: str | None = Field(description="ISO 3166-1 alpha-3 of the state represented.")
     state_as_written: str | None
     mentions: list[Evidence]
+    unchecked: list[str] = Field(
+        default_factory=list,
+        description="Fields no rule can check against the text: the title, written in English "
+        "by the model, and the kind; read them as the model's.",
+    )
 
 
 class Meeting(_Record):

@@ -255,3 +255,4 @@ def test_a_meeting_with_a_name_written_without_diacritics_reaches_the_output() -
     for e in person.mentions + result.meetings[0].evidence:
         assert TEXT[e.start : e.end] == e.quote
     assert any(e.quote == "Xanana Gusmão" and e.aligned == "diacritics" for e in person.mentions)
+    assert person.unchecked == ["title", "kind"]  # said, not passed off as supported

@@ -153,6 +153,7 @@ def _participants(
                 state=state,
                 state_as_written=state_written,
                 mentions=evidence,
+                unchecked=["title", "kind"],
             )
         )
     result.sort(key=lambda p: p.mentions[0].start)
