@@ -15,15 +15,18 @@ from extractor.read.chunking import Chunk, split
 from extractor.read.document import Document
 from extractor.schemas import Extraction, RunInfo, Usage
 from extractor.schemas.draft import DraftExtraction, combine
-from extractor.text.align import Aligner
 
 
 async def _ask_chunk(
-    document: Document, chunk: Chunk, client: ModelClient, prompt: Prompt, whole: Aligner
+    document: Document, chunk: Chunk, client: ModelClient, prompt: Prompt, whole: Article
 ) -> DraftAnswer:
-    """The model's answer for one chunk; its support is checked against that chunk's text."""
+    """The model's answer for one chunk; its support is checked against that chunk's text.
+
+    A one-chunk document is checked against ``whole``, the article assembly
+    checks it against again, so what it looks up is built once.
+    """
     if chunk.count == 1:
-        return await client.ask(prompt.messages(document), _checker(Article(document.text, whole)))
+        return await client.ask(prompt.messages(document), _checker(whole))
     part = replace(document, text=document.text[chunk.start : chunk.end])
     messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count)
     answer = await client.ask(messages, _checker(Article(part.text)))
@@ -75,7 +78,7 @@ def _from_cache(stored: str, document: Document) -> Extraction:
 async def _extract(document: Document, client: ModelClient, prompt: Prompt) -> Extraction:
     settings = client.settings
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
-    whole = Aligner(document.text)
+    whole = Article(document.text)
     if len(chunks) == 1:  # most documents: no task to schedule for the one ask
         answers = [await _ask_chunk(document, chunks[0], client, prompt, whole)]
     else:
@@ -94,6 +97,6 @@ async def _extract(document: Document, client: ModelClient, prompt: Prompt) -> E
         document,
         combine([a.draft for a in answers]),
         run,
-        aligner=whole,
+        article=whole,
         warnings=[w for a in answers for w in a.warnings],
     )

@@ -35,7 +35,6 @@ from extractor.schemas import (
     RunInfo,
     StatusClaim,
 )
-from extractor.text.align import Aligner
 from extractor.text.dates import resolve_date
 
 
@@ -361,11 +360,15 @@ def assemble(
     draft: DraftExtraction,
     run: RunInfo,
     *,
-    aligner: Aligner | None = None,
+    article: Article | None = None,
     warnings: Iterable[str] = (),
 ) -> Extraction:
-    """Check a draft's support, then normalise and merge what holds into the records users get."""
-    article = Article(document.text, aligner or Aligner(document.text))
+    """Check a draft's support, then normalise and merge what holds into the records users get.
+
+    ``article`` is the document's text with what the checks look up in it
+    (built here when not given); the pipeline hands in the one its re-asks used.
+    """
+    article = article or Article(document.text)
     acronyms = article.acronyms
     checked = review(draft, article)
     stats = _Stats(warnings=[*warnings, *checked.warnings()])
