@@ -258,7 +258,7 @@ def _claims(
     merged: dict[tuple[object, ...], StatusClaim] = {}
     for i, checked_claim in enumerate(checked):
         c = checked_claim.draft
-        org = organisation(checked_claim.organisation, acronyms)
+        org = organisation(c.organisation, acronyms)
         assert org is not None  # support keeps only claims whose organisation is named
         subject_code = country_code(c.subject)
         subject_participant = _person(c.subject, participants) if subject_code is None else None

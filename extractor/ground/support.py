@@ -137,7 +137,6 @@ class CheckedClaim:
     """A claim whose subject, organisation and status the article supports."""
 
     draft: DraftStatusClaim
-    organisation: str
     stance: Stance | None
     claimant: Side | None
     supporters: list[Side]
@@ -691,9 +690,7 @@ class _Reviewer:
         time_text = self._optional(
             c.time_text, "time", f"{where}.time_text", record, at.near, proofs
         )
-        return CheckedClaim(
-            c, c.organisation, stance, claimant, supporters, time_text, proofs, unchecked
-        )
+        return CheckedClaim(c, stance, claimant, supporters, time_text, proofs, unchecked)
 
     def _passage(self, i: int, c: DraftStatusClaim) -> _Passage | None:
         """Where a claim sits: its sentences as placed, or its status words without them."""
