@@ -9,7 +9,7 @@ from dataclasses import replace
 from extractor.ground.assemble import assemble
 from extractor.ground.support import Article, review
 from extractor.model.cache import result_key
-from extractor.model.client import DraftAnswer, ModelClient
+from extractor.model.client import DraftAnswer, ModelClient, Verdict
 from extractor.model.prompting import Prompt, load_prompt
 from extractor.read.chunking import Chunk, split
 from extractor.read.document import Document
@@ -35,11 +35,13 @@ async def _ask_chunk(
     return answer
 
 
-def _checker(article: Article) -> Callable[[DraftExtraction], list[str]]:
-    """What the model client re-asks about: every finding of the support check."""
+def _checker(article: Article) -> Callable[[DraftExtraction], Verdict]:
+    """What the model client re-asks about (every finding of the support check), and how
+    many records survive it (which attempt is best when none is fully supported)."""
 
-    def check(draft: DraftExtraction) -> list[str]:
-        return review(draft, article).problems()
+    def check(draft: DraftExtraction) -> Verdict:
+        checked = review(draft, article)
+        return Verdict(checked.problems(), len(checked.meetings) + len(checked.claims))
 
     return check
 

@@ -1,15 +1,23 @@
 """All run-time settings in one typed object.
 
-Read once from the environment (``EXTRACTOR_*``, plus the conventional
-``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``) or built directly by library users,
-then passed down explicitly; nothing deeper in the package reads the
-environment, so a test or a batch job can run two configurations side by side.
+Read once from the environment (``EXTRACTOR_*``, plus each provider's
+conventional names: ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` for OpenAI,
+``ANTHROPIC_API_KEY`` / ``ANTHROPIC_BASE_URL`` for Anthropic) or built directly
+by library users, then passed down explicitly; nothing deeper in the package
+reads the environment, so a test or a batch job can run two configurations
+side by side.
+
+A provider's conventional variables are read only for that provider, so an
+OpenAI key in the environment is never sent to Anthropic, nor the reverse.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,11 +25,35 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from extractor._exceptions import ConfigurationError
 
 Mode = Literal["live", "record", "replay"]
+ProviderName = Literal["openai", "anthropic"]
+OutputMode = Literal["tools", "json_schema"]
 
 # The SDK refuses to start without some key; local OpenAI-compatible servers and
 # replay need none, so they get this placeholder, which never leaves the process
 # in replay and is ignored by local servers.
 PLACEHOLDER_KEY = "sk-no-key-needed"
+
+# Each provider's conventional environment variables: (key, base URL).
+_CONVENTIONAL_ENV: dict[str, tuple[str, str]] = {
+    "openai": ("OPENAI_API_KEY", "OPENAI_BASE_URL"),
+    "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+}
+_DEFAULT_MODEL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
+_PREFIX = "anthropic/"
+
+
+def is_local(url: str | None) -> bool:
+    """Whether a server URL is on this machine or a private network (a self-hosted model)."""
+    if not url:
+        return False
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("localhost", "host.docker.internal") or host.endswith((".local", ".localhost")):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_unspecified
 
 
 class Settings(BaseSettings):
@@ -31,19 +63,40 @@ class Settings(BaseSettings):
         env_prefix="EXTRACTOR_", extra="ignore", populate_by_name=True, frozen=True
     )
 
-    provider: Literal["openai"] = Field(
+    provider: ProviderName = Field(
         default="openai",
-        description="The model API: openai (chat completions, also any compatible server).",
+        description="The model API: openai (chat completions, also any compatible server) or "
+        "anthropic (Messages API). A model named 'anthropic/...' selects anthropic.",
     )
     model: str = Field(default="gpt-4o-mini", description="Model name sent to the server.")
+    output_mode: OutputMode = Field(
+        default="tools",
+        description="How the answer is structured: tools (a forced tool call) or json_schema "
+        "(constrained JSON output). Default: tools, but json_schema for a local server or --gguf.",
+    )
     base_url: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("base_url", "EXTRACTOR_BASE_URL", "OPENAI_BASE_URL"),
-        description="Any OpenAI-compatible server (Ollama, vLLM, llama.cpp); None for OpenAI.",
+        validation_alias=AliasChoices("base_url", "EXTRACTOR_BASE_URL"),
+        description="The provider's server (any OpenAI-compatible one: Ollama, vLLM, llama.cpp); "
+        "None for the provider's own.",
     )
     api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("api_key", "EXTRACTOR_API_KEY")
+    )
+    gguf: Path | None = Field(
         default=None,
-        validation_alias=AliasChoices("api_key", "EXTRACTOR_API_KEY", "OPENAI_API_KEY"),
+        description="A local GGUF model file, served in-process by llama.cpp (extra 'local').",
+    )
+    max_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        description="Cap on the tokens of one answer; None sizes it to the article "
+        "(sent in json_schema mode and to Anthropic, which requires one).",
+    )
+    repetition_penalty: float | None = Field(
+        default=None,
+        gt=0,
+        description="llama.cpp's repeat_penalty for a local model (1.0 is none); None: not sent.",
     )
     mode: Mode = Field(default="live", description="live, record (live + save), or replay.")
     cassette_dir: Path | None = Field(
@@ -70,10 +123,51 @@ class Settings(BaseSettings):
     rpm: float | None = Field(default=None, gt=0, description="Client-side requests/minute.")
     tpm: float | None = Field(default=None, gt=0, description="Client-side tokens/minute.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_provider(cls, data: Any) -> Any:
+        """Fill what follows from the provider: its key, server, default model and output mode.
+
+        A model named ``anthropic/...`` selects Anthropic unless a provider or
+        a server is given (OpenRouter names its models the same way). Only the
+        chosen provider's conventional variables are read.
+        """
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        model = data.get("model")
+        if (
+            isinstance(model, str)
+            and model.startswith(_PREFIX)
+            and not data.get("base_url")
+            and data.get("provider") in (None, "anthropic")
+        ):
+            data["provider"] = "anthropic"
+            data["model"] = model[len(_PREFIX) :]
+        provider = data.get("provider") or "openai"
+        key_var, url_var = _CONVENTIONAL_ENV.get(provider, ("", ""))
+        if not data.get("api_key") and os.environ.get(key_var):
+            data["api_key"] = os.environ[key_var]
+        if not data.get("base_url") and not data.get("gguf") and os.environ.get(url_var):
+            data["base_url"] = os.environ[url_var]
+        if not data.get("model"):
+            gguf = data.get("gguf")
+            data["model"] = Path(gguf).name if gguf else _DEFAULT_MODEL.get(provider, "")
+        if not data.get("output_mode"):
+            local = bool(data.get("gguf")) or is_local(data.get("base_url"))
+            data["output_mode"] = "json_schema" if provider == "openai" and local else "tools"
+        return data
+
     @model_validator(mode="after")
-    def _cassette_dir_for_mode(self) -> Settings:
+    def _consistent(self) -> Settings:
         if self.mode != "live" and self.cassette_dir is None:
             raise ValueError(f"mode {self.mode!r} needs cassette_dir")
+        if self.gguf is not None and self.base_url is not None:
+            raise ValueError("gguf and base_url exclude each other (gguf serves its own)")
+        if self.gguf is not None and self.provider != "openai":
+            raise ValueError(
+                "gguf is served by llama.cpp's OpenAI-compatible server: use provider openai"
+            )
         return self
 
     def key_for_client(self) -> str:
@@ -84,8 +178,18 @@ class Settings(BaseSettings):
         """Fail early, in one line, when no model can be reached."""
         if self.mode == "replay":
             return
+        if self.gguf is not None:
+            if not self.gguf.is_file():
+                raise ConfigurationError(f"no GGUF model file at {self.gguf}")
+            return
         if self.api_key is None and self.base_url is None:
+            if self.provider == "anthropic":
+                raise ConfigurationError(
+                    "no model to call: set ANTHROPIC_API_KEY (or pass --key) for Anthropic, "
+                    "or pass --replay DIR to use recorded fixtures"
+                )
             raise ConfigurationError(
                 "no model to call: set OPENAI_API_KEY for OpenAI, or pass --base-url for a "
-                "local OpenAI-compatible server, or pass --replay DIR to use recorded fixtures"
+                "local OpenAI-compatible server, or --gguf MODEL.gguf for a local model file, "
+                "or pass --replay DIR to use recorded fixtures"
             )

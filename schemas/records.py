@@ -136,15 +136,23 @@ class StatusClaim(_Record):
 class Usage(_Record):
     """Tokens spent, summed over every attempt (re-asks included)."""
 
-    prompt_tokens: int = 0
+    prompt_tokens: int = Field(default=0, description="All prompt tokens, cached ones included.")
     completion_tokens: int = 0
     total_tokens: int = 0
+    cache_read_tokens: int = Field(
+        default=0, description="Prompt tokens the provider's prompt cache served (cheaper)."
+    )
+    cache_write_tokens: int = Field(
+        default=0, description="Prompt tokens written to the provider's prompt cache (Anthropic)."
+    )
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             total_tokens=self.total_tokens + other.total_tokens,
+            cache_read_tokens=self.cache_read_tokens + other.cache_read_tokens,
+            cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
         )
 
 

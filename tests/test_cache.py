@@ -131,7 +131,7 @@ async def test_stored_request_names_the_tool_instead_of_repeating_its_schema(
 
 async def test_encoded_answer_is_stored_and_handed_on_decoded(tmp_path: Path) -> None:
     """A gzip answer from the network is stored as its JSON text and read back as JSON."""
-    body = {"choices": [{"finish_reason": "stop", "message": {"content": "ok"}}], "model": "m"}
+    body = {"choices": [{"finish_reason": "stop", "message": {"content": '{"ok": 1}'}}]}
     packed = gzip.compress(json.dumps(body).encode())
 
     class Gzipped(httpx2.AsyncBaseTransport):

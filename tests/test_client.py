@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from extractor import (
     TransportError,
 )
 from extractor.ground.support import Article, review
-from extractor.model.client import DraftAnswer, ModelClient, build_transport
+from extractor.model.client import DraftAnswer, ModelClient, Verdict, build_transport
 from extractor.model.providers import OpenAIChat, Unreadable
 from extractor.schemas import DraftExtraction, Usage
 from extractor.testing import (
@@ -75,9 +76,10 @@ GOOD: dict[str, Any] = {
 }
 
 
-def check(draft: DraftExtraction) -> list[str]:
+def check(draft: DraftExtraction) -> Verdict:
     """The support check the pipeline re-asks with (``runner._checker``), over ARTICLE."""
-    return review(draft, Article(ARTICLE)).problems()
+    checked = review(draft, Article(ARTICLE))
+    return Verdict(checked.problems(), len(checked.meetings) + len(checked.claims))
 
 
 def _ungrounded() -> dict[str, Any]:
@@ -123,8 +125,8 @@ class _Canned(httpx2.AsyncBaseTransport):
 
 async def test_good_answer_satisfies_the_support_check() -> None:
     """GOOD, the answer the other tests expect to be kept, has nothing unsupported."""
-    assert check(DraftExtraction.model_validate(GOOD)) == []
-    assert check(DraftExtraction.model_validate(_ungrounded()))
+    assert check(DraftExtraction.model_validate(GOOD)).problems == []
+    assert check(DraftExtraction.model_validate(_ungrounded())).problems
 
 
 async def test_valid_first_answer_takes_one_attempt() -> None:
@@ -199,7 +201,10 @@ async def test_spent_reask_budget_returns_a_warning_not_an_error() -> None:
     assert len(scripted.bodies) == 2
     assert answer.attempts == 2
     assert answer.usage.total_tokens == 2400
-    assert answer.warnings == ["the answer still had unsupported fields after 2 attempts"]
+    assert answer.warnings == [
+        "no answer was fully supported after 2 attempts; "
+        "kept what attempt 2 has supported (the best of 2)"
+    ]
     # The structurally valid answer is kept whole; the pipeline drops what is not supported.
     assert len(answer.draft.meetings) == 1
     assert [c.quotes for c in answer.draft.status_claims] == [[BAD_QUOTE]]
@@ -212,9 +217,9 @@ async def test_spent_budget_on_a_malformed_answer_salvages_it() -> None:
     answer, _ = await _ask([malformed, malformed], reasks=1)
     assert answer.attempts == 2
     first, *skipped = answer.warnings
-    assert "failed validation after 2 attempts" in first and "status" in first
+    assert first.startswith("attempt 2 failed validation") and "status" in first
     assert "<failed_attempts>" not in first
-    assert len(skipped) == 1 and "dropped malformed status_claims[0]" in skipped[0]
+    assert len(skipped) == 1 and "attempt 2: dropped malformed status_claims[0]" in skipped[0]
     # The well-formed meeting is kept.
     assert [m.quotes for m in answer.draft.meetings] == [[MEETING_QUOTE]]
     assert answer.draft.status_claims == []
@@ -330,22 +335,62 @@ async def test_replay_miss_surfaces_unwrapped(tmp_path: Path) -> None:
     assert "JAKARTA, March 3" in message
 
 
-async def test_cut_off_answer_raises_response_error() -> None:
-    """An answer stopped at the token limit is a ResponseError saying so."""
+async def test_cut_off_answer_is_asked_again_once_with_halved_lists() -> None:
+    """An answer stopped at the token limit is asked again once, afresh, with every list
+    bound halved; cut off again, what is complete in it is kept and the warning says so."""
     canned = _Canned(completion_body(GOOD, finish_reason="length"))
-    with pytest.raises(ResponseError, match="finish_reason=length"):
-        await _ask_through(canned)
+    requests: list[dict[str, Any]] = []
+    original = canned.handle_async_request
+
+    async def spy(request: httpx2.Request) -> httpx2.Response:
+        requests.append(json.loads(await request.aread()))
+        return await original(request)
+
+    canned.handle_async_request = spy  # type: ignore[method-assign]
+    answer = await _ask_through(canned, reasks=2)
+    assert canned.calls == 2 and answer.attempts == 2
+    first, second = (r["tools"][0]["function"]["parameters"] for r in requests)
+    assert first["properties"]["meetings"]["maxItems"] == 60
+    assert second["properties"]["meetings"]["maxItems"] == 30
+    assert "cut off" in requests[1]["messages"][-1]["content"]
+    assert len(requests[1]["messages"]) == len(MESSAGES) + 1  # afresh, not the cut-off turn
+    assert any("attempt 2 was cut off at its token limit" in w for w in answer.warnings)
+    assert [m.quotes for m in answer.draft.meetings] == [[MEETING_QUOTE]]
 
 
-async def test_answer_without_a_tool_call_is_a_response_error_after_reasks() -> None:
-    """A reply that never fills the tool leaves nothing to salvage: a ResponseError, not a crash."""
+async def test_answer_without_a_tool_call_names_the_mode_to_try() -> None:
+    """A reply in text instead of the forced tool call fails at once, naming json_schema mode:
+    a server that ignores tool_choice does so on every re-ask too."""
     body = completion_body(GOOD)
-    body["choices"][0]["message"] = {"role": "assistant", "content": "I cannot help with that."}
+    body["choices"][0]["message"] = {"role": "assistant", "content": "```json\n{}\n```"}
     body["choices"][0]["finish_reason"] = "stop"
     canned = _Canned(body)
-    with pytest.raises(ResponseError, match="no usable answer after 2 attempts"):
+    with pytest.raises(ResponseError, match="try --mode json_schema"):
         await _ask_through(canned, reasks=1)
-    assert canned.calls == 2
+    assert canned.calls == 1
+
+
+async def test_the_best_attempt_is_kept_not_the_last() -> None:
+    """When no answer is fully supported, the one whose records the article supports most is
+    kept: a re-ask that loses the first answer's supported meeting does not replace it."""
+    worse = _ungrounded()
+    worse["meetings"] = []
+    answer, scripted = await _ask([_ungrounded(), worse], reasks=1)
+    assert len(scripted.bodies) == 2
+    assert [m.quotes for m in answer.draft.meetings] == [[MEETING_QUOTE]]
+    assert answer.warnings == [
+        "no answer was fully supported after 2 attempts; "
+        "kept what attempt 1 has supported (the best of 2)"
+    ]
+
+
+async def test_an_empty_salvage_is_no_answer() -> None:
+    """A last answer whose lenient reading keeps no record, with no earlier attempt to fall
+    back on, is a ResponseError rather than an empty extraction that looks like 'nothing'."""
+    body = completion_body('{"meetings": [{"quotes": ["x"')
+    canned = _Canned(body)
+    with pytest.raises(ResponseError, match="no usable answer after 1 attempts"):
+        await _ask_through(canned, reasks=0)
 
 
 async def test_sdk_retries_are_off() -> None:
@@ -397,8 +442,10 @@ class _CannedProvider:
         self.answers = answers
         self.requests: list[dict[str, Any]] = []
 
-    def request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"messages": list(messages)}
+    def request(
+        self, messages: list[dict[str, Any]], *, max_tokens: int, shorter: bool = False
+    ) -> dict[str, Any]:
+        return {"messages": list(messages), "max_tokens": max_tokens, "shorter": shorter}
 
     async def send(self, request: dict[str, Any]) -> Any:
         self.requests.append(request)
@@ -427,6 +474,6 @@ async def test_the_re_ask_loop_needs_only_the_provider_seam() -> None:
     empty: dict[str, Any] = {"meetings": [], "status_claims": []}
     canned = _CannedProvider(["not json", empty])
     async with ModelClient(scripted_settings(), provider=canned) as client:
-        answer = await client.ask([{"role": "user", "content": "article"}], lambda d: [])
+        answer = await client.ask([{"role": "user", "content": "article"}], lambda d: Verdict([]))
     assert answer.attempts == 2 and answer.usage.total_tokens == 22
     assert canned.requests[1]["messages"][-1]["content"] == "not JSON"

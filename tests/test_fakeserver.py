@@ -139,14 +139,16 @@ async def test_a_hang_outlasts_the_client_timeout() -> None:
     assert server.stats["hangs_abandoned"] == 1
 
 
+@pytest.mark.parametrize("mode", ["tools", "json_schema"])
 @pytest.mark.parametrize("kind", ["malformed", "ungrounded"])
-async def test_malformed_and_ungrounded_answers_are_re_asked(kind: str) -> None:
+async def test_malformed_and_ungrounded_answers_are_re_asked(kind: str, mode: str) -> None:
     """A malformed or ungrounded first answer is re-asked, and the second answer is kept."""
     seed = _seed_faulting_first_only(0.5, (kind,))
     config = FakeServerConfig(fault_rate=0.5, faults=(kind,), seed=seed)
     document = _seed()
     async with FakeServer(config) as server:
-        result = await aextract(document, settings=_settings(server.base_url, reasks=1))
+        settings = _settings(server.base_url, reasks=1, output_mode=mode)
+        result = await aextract(document, settings=settings)
     assert server.stats["requests"] == 2
     assert server.stats["faults"][kind] == 1
     assert result.run.attempts == 2
@@ -164,28 +166,35 @@ async def test_ungrounded_answers_past_the_budget_leave_no_record() -> None:
     assert result.warnings
 
 
-async def test_a_malformed_answer_past_the_budget_is_a_response_error() -> None:
-    """Malformed JSON with no re-ask left is a ResponseError, not a crash."""
+@pytest.mark.parametrize("mode", ["tools", "json_schema"])
+async def test_a_malformed_answer_past_the_budget_with_nothing_whole_is_a_response_error(
+    mode: str,
+) -> None:
+    """Malformed JSON with no re-ask left, and no complete record in it, is a ResponseError
+    (an error record), not a crash and not an empty extraction."""
     config = FakeServerConfig(fault_rate=1.0, faults=("malformed",))
     async with FakeServer(config) as server:
-        with pytest.raises(ResponseError):
-            await aextract(_seed(), settings=_settings(server.base_url))
+        with pytest.raises(ResponseError, match="no usable answer after 1 attempts"):
+            await aextract(_seed(), settings=_settings(server.base_url, output_mode=mode))
 
 
-async def test_a_length_truncation_is_a_response_error() -> None:
-    """finish_reason=length with cut-off arguments is reported as a ResponseError."""
+@pytest.mark.parametrize("mode", ["tools", "json_schema"])
+async def test_a_length_truncation_is_asked_again_shorter_once_then_reported(mode: str) -> None:
+    """finish_reason=length is re-asked once with halved list bounds; cut off again with no
+    complete record, it is reported with what to change."""
     config = FakeServerConfig(fault_rate=1.0, faults=("length",))
     async with FakeServer(config) as server:
-        with pytest.raises(ResponseError, match="length"):
-            await aextract(_seed(), settings=_settings(server.base_url, reasks=2))
-    assert server.stats["requests"] == 1
+        settings = _settings(server.base_url, reasks=2, output_mode=mode)
+        with pytest.raises(ResponseError, match=r"cut off at its token limit.*--max-tokens"):
+            await aextract(_seed(), settings=settings)
+    assert server.stats["requests"] == 2
 
 
 async def test_recorded_exchanges_are_served_when_they_match() -> None:
     """With the fixtures as cassette_dir, the seed is answered from them, re-ask included."""
     document = _seed()
     async with FakeServer(FakeServerConfig(cassette_dir=CASSETTES)) as server:
-        settings = _settings(server.base_url, model="gpt-4o-mini", reasks=2)
+        settings = _settings(server.base_url, model="gpt-4o-mini", reasks=2, output_mode="tools")
         result = await aextract(document, settings=settings)
     assert server.stats["from_cassette"] == 2  # the misquoting answer and the corrected one
     assert server.stats["synthesised"] == 0

@@ -70,13 +70,20 @@ class StubServer:
 
 @pytest.fixture
 def stub_server() -> Iterator[StubServer]:
-    """An OpenAI-compatible stub on 127.0.0.1; it echoes nothing of what it is sent."""
-    body = json.dumps(completion_body(ANSWER, model="stub-model-2025")).encode()
+    """An OpenAI-compatible stub on 127.0.0.1; it echoes nothing of what it is sent.
+
+    It answers in the shape the request asks for: a tool call, or (json_schema
+    mode, the default for a server on loopback) JSON content.
+    """
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            as_content = "response_format" in sent
+            body = json.dumps(
+                completion_body(ANSWER, model="stub-model-2025", as_content=as_content)
+            ).encode()
             seen.append(self.headers.get("Authorization", ""))
             if not self.path.endswith("/chat/completions"):
                 self.send_error(404)

@@ -25,7 +25,7 @@ import httpx2
 import orjson
 
 from extractor._exceptions import CassetteError, ReplayMissError
-from extractor.model.prompting import last_user_text
+from extractor.model.prompting import article_message
 
 CassetteMode = Literal["record", "replay"]
 
@@ -247,7 +247,7 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
 def _miss_message(key: str, normalised: dict[str, Any], directory: Path) -> str:
     body = normalised.get("body")
     model = body.get("model") if isinstance(body, dict) else None
-    start = " ".join(last_user_text(body).split())[:80]
+    start = " ".join(article_message(body).split())[:80]
     return (
         f"no recorded exchange {key[:KEY_CHARS]} in {directory} for model {model!r}, "
         f"last user message starting {start!r}; record it with --record {directory} "

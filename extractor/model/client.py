@@ -24,14 +24,21 @@ from extractor._exceptions import ResponseError
 from extractor.model.cache import CachingTransport, ResponseCache, open_cache
 from extractor.model.cassette import CassetteStore, CassetteTransport
 from extractor.model.network import NetworkTransport
-from extractor.model.providers import OPENAI_BASE_URL, PROVIDERS, Provider, Unreadable
+from extractor.model.providers import OPENAI_BASE_URL, PROVIDERS, CutOff, Provider, Unreadable
 from extractor.model.ratelimit import RateLimitedTransport, RateLimiter
 from extractor.model.retry import RetryingTransport
 from extractor.schemas import DraftExtraction, Usage
 from extractor.schemas.draft import parse_leniently
 from extractor.settings import Settings
 
-__all__ = ["OPENAI_BASE_URL", "DraftAnswer", "ModelClient", "build_transport"]
+__all__ = [
+    "OPENAI_BASE_URL",
+    "DraftAnswer",
+    "ModelClient",
+    "Verdict",
+    "answer_budget",
+    "build_transport",
+]
 
 
 @dataclass
@@ -135,43 +142,138 @@ class ModelClient:
             self.cache.close()
 
     async def ask(
-        self, messages: list[dict[str, Any]], check: Callable[[DraftExtraction], list[str]]
+        self, messages: list[dict[str, Any]], check: Callable[[DraftExtraction], Verdict]
     ) -> DraftAnswer:
         """Ask for a draft; re-ask on what ``check`` finds; never raise for a spent budget.
 
         Each answer is read by the provider into the draft schema (structure
-        and vocabularies), then ``check`` lists what the article does not
+        and vocabularies), then ``check`` says what the article does not
         support (quotes not in it, fields their quotes do not carry). Either
         failure goes back to the model in the provider's re-ask turn, up to
-        ``settings.reasks`` times; every attempt's tokens are counted. A
-        structurally valid last answer is returned as it is, and the support
-        step drops or nulls what it still cannot back.
+        ``settings.reasks`` times; every attempt's tokens are counted. An
+        answer cut off at its token limit is asked again once, afresh, with
+        every list bound halved. When the budget is spent, or the last answer
+        is cut off or unreadable, the best of all attempts is kept (the one
+        the article supports most), not only the last: a weak model's re-ask
+        often loses what its first answer had right. The support step then
+        drops or nulls what that draft still cannot back.
         """
         provider = self.provider
-        request = provider.request(messages)
+        budget = answer_budget(messages, self.settings.max_tokens)
+        request = provider.request(messages, max_tokens=budget)
         usage = Usage()
-        for attempt in range(1, self.settings.reasks + 2):
+        tried: list[_Attempt] = []
+        shortened = False
+        total = self.settings.reasks + 1
+        for attempt in range(1, total + 1):
             answer = await provider.send(request)
             usage = usage + provider.usage(answer)
-            last = attempt > self.settings.reasks
             try:
                 draft = provider.parse(answer)
+            except CutOff as exc:
+                if not shortened and attempt < total:
+                    shortened = True
+                    again = [*messages, {"role": "user", "content": _SHORTER.format(budget)}]
+                    request = provider.request(again, max_tokens=budget, shorter=True)
+                    continue
+                return _best(tried, usage, attempt, check, provider.output(answer), exc)
             except Unreadable as exc:
-                if last:
-                    return _salvage(provider.output(answer), exc, attempt, usage)
+                if attempt == total:
+                    return _best(tried, usage, attempt, check, provider.output(answer), exc)
                 request = _reask(provider, request, answer, exc)
                 continue
-            problems = check(draft)
-            if problems and not last:
-                request = _reask(provider, request, answer, ValueError(_fix_these(problems)))
-                continue
-            warnings = (
-                [f"the answer still had unsupported fields after {attempt} attempts"]
-                if problems
-                else []
-            )
-            return DraftAnswer(draft=draft, usage=usage, attempts=attempt, warnings=warnings)
+            verdict = check(draft)
+            tried.append(_Attempt(attempt, draft, verdict))
+            if not verdict.problems:
+                return DraftAnswer(draft=draft, usage=usage, attempts=attempt)
+            if attempt == total:
+                return _best(tried, usage, attempt, check)
+            request = _reask(provider, request, answer, ValueError(_fix_these(verdict.problems)))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def answer_budget(messages: list[dict[str, Any]], cap: int | None) -> int:
+    """Tokens one answer may take: ``cap`` if the user set one, else sized to the article.
+
+    About two tokens of answer per token of article (quotes are copied, some
+    twice), plus room for the records' keys: enough for any faithful answer,
+    and a bound on a weak model that repeats a record until its context is full.
+    """
+    if cap is not None:
+        return cap
+    chars = sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str))
+    return min(_MAX_BUDGET, _BASE_BUDGET + chars // 2)
+
+
+_BASE_BUDGET = 1024
+_MAX_BUDGET = 8192
+
+_SHORTER = (
+    "Your answer was cut off at its length limit ({} tokens). Answer again, shorter: only the "
+    "clearest records, with at most half as many items in every list, and one sentence per quote."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the support check found in one draft: the re-ask lines, and how much it keeps."""
+
+    problems: list[str]
+    supported: int = 0
+    """Records the article supports as they stand: how the best attempt is chosen."""
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    number: int
+    draft: DraftExtraction
+    verdict: Verdict
+
+
+def _best(
+    tried: list[_Attempt],
+    usage: Usage,
+    attempts: int,
+    check: Callable[[DraftExtraction], Verdict],
+    last_output: object | None = None,
+    failure: Exception | None = None,
+) -> DraftAnswer:
+    """The best of every attempt once the budget is spent, with warnings saying which and why.
+
+    The last answer, when it did not parse (cut off, or invalid), still
+    competes with what is well formed in it. The best is the one whose
+    records the article supports most; on a tie, the one with fewer problems,
+    then the later one.
+    """
+    warnings: list[str] = []
+    candidates = list(tried)
+    if failure is not None:
+        what = (
+            "was cut off at its token limit" if isinstance(failure, CutOff) else "failed validation"
+        )
+        warnings.append(f"attempt {attempts} {what} ({_first_lines(failure)})")
+        if last_output is not None:
+            draft, skipped = parse_leniently(last_output)
+            if draft.meetings or draft.status_claims:  # an empty salvage is no answer
+                candidates.append(_Attempt(attempts, draft, check(draft)))
+                warnings += [f"attempt {attempts}: {w}" for w in skipped]
+    if not candidates:
+        advice = (
+            "; raise --max-tokens or lower --chunk-chars" if isinstance(failure, CutOff) else ""
+        )
+        raise ResponseError(
+            f"no usable answer after {attempts} attempts: {_first_lines(failure or Exception())}"
+            + advice
+        )
+    best = max(candidates, key=lambda a: (a.verdict.supported, -len(a.verdict.problems), a.number))
+    if best.verdict.problems or len(candidates) > 1:
+        warnings.append(
+            f"no answer was fully supported after {attempts} attempts; kept what attempt "
+            f"{best.number} has supported (the best of {len(candidates)})"
+            if best.verdict.problems
+            else f"kept attempt {best.number}, the best of {len(candidates)}"
+        )
+    return DraftAnswer(draft=best.draft, usage=usage, attempts=attempts, warnings=warnings)
 
 
 def _fix_these(problems: list[str]) -> str:
@@ -192,18 +294,6 @@ def _reask(
         return provider.reask(request, answer, failure)
     except Exception as exc:  # no choices, no message: nothing to answer
         raise ResponseError(f"no usable answer to re-ask about: {_first_lines(failure)}") from exc
-
-
-def _salvage(data: object | None, failure: Exception, attempts: int, usage: Usage) -> DraftAnswer:
-    """Keep what is well formed in the last answer once re-asks are spent."""
-    if data is None:
-        raise ResponseError(f"no usable answer after {attempts} attempts: {_first_lines(failure)}")
-    draft, skipped = parse_leniently(data)
-    warning = (
-        f"the answer still failed validation after {attempts} attempts "
-        f"({_first_lines(failure)}); kept only well-formed, grounded records"
-    )
-    return DraftAnswer(draft=draft, usage=usage, attempts=attempts, warnings=[warning, *skipped])
 
 
 def _first_lines(exc: BaseException) -> str:

@@ -59,22 +59,36 @@ class Prompt:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
 
-def last_user_text(body: Any) -> str:
-    """The text of the last user message of a chat request body ("" if there is none)."""
+def _user_texts(body: Any) -> list[str]:
+    """The texts of a chat request's user messages, last first."""
     if not isinstance(body, dict):
-        return ""
+        return []
+    texts = []
     for message in reversed(body.get("messages") or []):
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")
             if isinstance(content, list):  # content parts
-                return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-            return content if isinstance(content, str) else ""
-    return ""
+                texts.append("".join(p.get("text", "") for p in content if isinstance(p, dict)))
+            else:
+                texts.append(content if isinstance(content, str) else "")
+    return texts
+
+
+def last_user_text(body: Any) -> str:
+    """The text of the last user message of a chat request body ("" if there is none)."""
+    texts = _user_texts(body)
+    return texts[0] if texts else ""
+
+
+def article_message(body: Any) -> str:
+    """The user message that carries the article (re-asks add user turns after it)."""
+    texts = _user_texts(body)
+    return next((t for t in texts if _OPEN in t), texts[0] if texts else "")
 
 
 def article_of(body: Any) -> str | None:
     """The article a request carries: the text inside the user message's fence, if any."""
-    user = last_user_text(body)
+    user = article_message(body)
     start = user.find(_OPEN)
     end = user.rfind(_CLOSE)
     if start < 0 or end < start + len(_OPEN):

@@ -438,6 +438,7 @@ class FakeServer:
             prompt_tokens=max(1, size // 4),
             completion_tokens=max(1, len(text) // 4),
             finish_reason=finish,
+            as_content="response_format" in body and "tools" not in body,
         )
         return 200, headers, _json_bytes(completion)
 

@@ -26,7 +26,7 @@ import httpx2
 
 from extractor.model.cassette import CassetteStore, CassetteTransport, exchange_text
 from extractor.model.client import OPENAI_BASE_URL, ModelClient
-from extractor.model.prompting import article_of, last_user_text
+from extractor.model.prompting import article_message, article_of
 from extractor.pipeline import extract_document
 from extractor.read.document import read_document
 from extractor.schemas import Extraction
@@ -56,9 +56,33 @@ def completion_body(
     prompt_tokens: int = 1000,
     completion_tokens: int = 200,
     finish_reason: str = "tool_calls",
+    as_content: bool = False,
 ) -> dict[str, Any]:
-    """An OpenAI chat completion whose single tool call carries ``arguments``."""
+    """An OpenAI chat completion whose single tool call carries ``arguments``.
+
+    ``as_content``: the answer of json_schema mode instead, the JSON as the
+    message's content (``finish_reason`` "tool_calls" then becomes "stop").
+    """
     args = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    if as_content:
+        return {
+            "id": "chatcmpl-scripted",
+            "object": "chat.completion",
+            "created": 0,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop" if finish_reason == "tool_calls" else finish_reason,
+                    "message": {"role": "assistant", "content": args},
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
     return {
         "id": "chatcmpl-scripted",
         "object": "chat.completion",
@@ -170,15 +194,17 @@ class ScriptedTransport(httpx2.AsyncBaseTransport):
         body = json.loads(await request.aread())
         self.bodies.append(body)
         article = article_of(body)
-        if article is not None and _PART.search(last_user_text(body)):
-            round_ = sum(m["role"] == "tool" for m in body["messages"])
+        if article is not None and _PART.search(article_message(body)):
+            round_ = sum(m["role"] == "assistant" for m in body["messages"])
             if round_ >= len(self.answers) and self.repeat_last and self.answers:
                 round_ = len(self.answers) - 1
             if round_ >= len(self.answers):
                 raise AssertionError(f"no scripted answer for re-ask round {round_}")
             self.parts_answered += 1
             projected = project(self.answers[round_], article)
-            return httpx2.Response(200, json=completion_body(projected))
+            return httpx2.Response(
+                200, json=completion_body(projected, as_content=_json_mode(body))
+            )
         if not self.script and self.repeat_last and self.answers:
             self.script.append(self.answers[-1])
         if not self.script:
@@ -186,7 +212,12 @@ class ScriptedTransport(httpx2.AsyncBaseTransport):
         step = self.script.pop(0)
         if isinstance(step, Fault):
             return httpx2.Response(step.status, headers=step.headers, json=step.body)
-        return httpx2.Response(200, json=completion_body(step))
+        return httpx2.Response(200, json=completion_body(step, as_content=_json_mode(body)))
+
+
+def _json_mode(body: dict[str, Any]) -> bool:
+    """Whether a request asks for json_schema output (the answer then goes in the content)."""
+    return "response_format" in body and "tools" not in body
 
 
 def scripted_settings(**overrides: Any) -> Settings:

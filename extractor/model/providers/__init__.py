@@ -4,15 +4,16 @@
 read the answer into a draft, write the re-ask turn, count the tokens. The
 re-ask loop (``extractor.model.client``) and everything above it speak only
 this protocol. ``openai_chat`` is the first implementation (chat completions
-in tools mode through instructor's handlers); another API is another module
+in tools or json_schema mode through instructor's handlers; ``schema`` shapes
+the draft schema for the wire); another API is another module
 here, one line in ``PROVIDERS`` and its name in ``Settings.provider``. Imports
 the model layer's HTTP stack, the schemas and the settings.
 """
 
-from extractor.model.providers.base import Provider, Unreadable
+from extractor.model.providers.base import CutOff, Provider, Unreadable
 from extractor.model.providers.openai_chat import OPENAI_BASE_URL, OpenAIChat
 
 PROVIDERS: dict[str, type[Provider]] = {"openai": OpenAIChat}
 """Each ``Settings.provider`` name and its class."""
 
-__all__ = ["OPENAI_BASE_URL", "PROVIDERS", "OpenAIChat", "Provider", "Unreadable"]
+__all__ = ["OPENAI_BASE_URL", "PROVIDERS", "CutOff", "OpenAIChat", "Provider", "Unreadable"]

@@ -21,6 +21,10 @@ class Unreadable(Exception):
     """The answer did not parse or validate into the draft schema; ``__cause__`` says why."""
 
 
+class CutOff(Unreadable):
+    """The answer stopped at its token limit: asked again once, shorter, then reported."""
+
+
 class Provider(Protocol):
     """One model API.
 
@@ -45,14 +49,22 @@ class Provider(Protocol):
     def stored_request(request: dict[str, Any]) -> dict[str, Any]:
         """The request as stored beside its answer in the response cache."""
 
-    def request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        """The first request for these messages, asking for the draft schema."""
+    def request(
+        self, messages: list[dict[str, Any]], *, max_tokens: int, shorter: bool = False
+    ) -> dict[str, Any]:
+        """The first request for these messages, asking for the draft schema.
+
+        ``max_tokens`` is the answer's budget, sized to the article (the
+        provider may leave it out where its API needs none); ``shorter`` asks
+        for the schema with every list bound halved, after a cut-off answer.
+        """
 
     async def send(self, request: dict[str, Any]) -> Any:
         """Send a request; the provider's answer object, or an ``ExtractorError``."""
 
     def parse(self, answer: Any) -> DraftExtraction:
-        """The draft an answer holds; ``Unreadable`` if it does not hold one."""
+        """The draft an answer holds; ``Unreadable`` if it does not hold one, ``CutOff`` if it
+        stopped at its token limit, an ``ExtractorError`` if re-asking cannot help."""
 
     def reask(self, request: dict[str, Any], answer: Any, failure: Exception) -> dict[str, Any]:
         """The next request: the conversation so far, the answer, and what to fix."""
@@ -61,7 +73,8 @@ class Provider(Protocol):
         """The tokens one answer cost."""
 
     def output(self, answer: Any) -> object | None:
-        """The answer's structured output as JSON data, for a lenient last parse."""
+        """The answer's structured output as JSON data, for a lenient last parse (a cut-off
+        answer's complete parts)."""
 
     async def aclose(self) -> None:
         """Close what the provider opened (its client, and with it the HTTP stack)."""

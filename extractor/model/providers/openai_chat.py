@@ -1,8 +1,12 @@
-"""OpenAI chat completions in tools mode: the first provider behind the seam.
+"""OpenAI chat completions, in tools or JSON-schema mode: the first provider behind the seam.
 
-instructor's handlers for OpenAI tool calls do the model-specific work: the
-tool definition from the schema, reading and validating the tool call, and
-the re-ask messages that name what failed. Requests go straight onto our
+instructor's handlers for each mode do the mode-specific work: the tool
+definition or the response format from the schema, reading and validating the
+answer, and the re-ask messages that name what failed. Tools mode (a forced
+tool call) is what OpenAI does best; JSON-schema mode (``response_format``
+``json_schema``, strict) is what local servers do best, because they decode
+against the schema and so always return valid JSON, where many of them treat
+a forced tool call as optional. Requests go straight onto our
 transport stack through ``ChatEndpoint`` (``extractor.model.chat``), under an
 SDK client whose own retries are off: tenacity in the stack owns retries. Any
 OpenAI-compatible server (Ollama, vLLM, llama.cpp) is reached the same way,
@@ -19,6 +23,7 @@ import instructor
 import openai
 import orjson
 import pydantic
+import pydantic_core
 from instructor import Provider, response_schema
 from instructor.core import AsyncValidationError, IncompleteOutputException, ResponseParsingError
 from instructor.v2 import mode_registry
@@ -26,14 +31,17 @@ from openai.types.chat import ChatCompletion
 
 from extractor._exceptions import ResponseError
 from extractor.model.chat import ChatEndpoint
-from extractor.model.providers.base import Unreadable
+from extractor.model.providers.base import CutOff, Unreadable
+from extractor.model.providers.schema import compact, shortened, strict
 from extractor.model.ratelimit import RateLimitHeaders
 from extractor.schemas import DraftExtraction, Usage
 from extractor.settings import Settings
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
 
-_HANDLERS = mode_registry.get_handlers(Provider.OPENAI, instructor.Mode.TOOLS)
+_TOOLS = mode_registry.get_handlers(Provider.OPENAI, instructor.Mode.TOOLS)
+_JSON_SCHEMA = mode_registry.get_handlers(Provider.OPENAI, instructor.Mode.JSON_SCHEMA)
+_HANDLERS = {"tools": _TOOLS, "json_schema": _JSON_SCHEMA}
 
 # The draft schema as instructor's tool model (its OpenAI schema and its parser),
 # wrapped once; the tool is still named DraftExtraction, as the fixtures expect.
@@ -43,57 +51,56 @@ _RESPONSE_MODEL = response_schema(DraftExtraction)
 def _tool_params() -> dict[str, Any]:
     """What instructor adds to a request so the answer fills our schema: the tool and its choice.
 
-    The schema travels with every request, so it is sent compact (``_compact``).
+    The schema travels with every request, so it is sent compact (``compact``).
     """
-    _, params = _HANDLERS.request_handler(response_model=_RESPONSE_MODEL, kwargs={})
-    return {k: _compact(v) for k, v in params.items() if k != "messages"}
+    _, params = _TOOLS.request_handler(response_model=_RESPONSE_MODEL, kwargs={})
+    return {k: compact(v) for k, v in params.items() if k != "messages"}
 
 
-def _compact(node: Any, *, in_properties: bool = False) -> Any:
-    """The same JSON Schema in fewer tokens: nothing a model learns from is lost.
-
-    Per-field titles ("Date Text" for ``date_text``) repeat the key; a null or
-    empty default says nothing once every key is required; an enum's docstring
-    repeats its field's description; ``anyOf`` a type or null is one ``type``
-    list. A property that is named "title" or "default" stays.
-
-    Every property is listed as required (the answer still parses without
-    one: the draft models keep their defaults), so a model writes each key,
-    in order, null where the article says nothing, which strict structured
-    output also demands.
-    """
-    if isinstance(node, list):
-        return [_compact(v) for v in node]
-    if not isinstance(node, dict):
-        return node
-    if in_properties:
-        return {k: _compact(v) for k, v in node.items()}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "title" and isinstance(value, str):
-            continue
-        if key == "default" and value in (None, []):
-            continue
-        if key == "description" and "enum" in node:
-            continue
-        out[key] = _compact(value, in_properties=key in ("properties", "$defs"))
-    if isinstance(out.get("properties"), dict):
-        out["required"] = list(out["properties"])
-    options = out.get("anyOf")
-    if (
-        isinstance(options, list)
-        and len(options) == 2
-        and {"type": "null"} in options
-        and all(set(o) == {"type"} and isinstance(o["type"], str) for o in options)
-    ):
-        del out["anyOf"]
-        kinds = [o["type"] for o in options if o["type"] != "null"]
-        out = {"type": [*kinds, "null"], **out}
-    return out
+def _json_schema_params() -> dict[str, Any]:
+    """instructor's response format for the draft schema, compact and strict."""
+    _, params = _JSON_SCHEMA.request_handler(response_model=_RESPONSE_MODEL, kwargs={})
+    response_format = params["response_format"]
+    spec = response_format["json_schema"]
+    schema = strict(compact(spec["schema"]))
+    return {
+        "response_format": {
+            **response_format,
+            "json_schema": {"name": spec["name"], "strict": True, "schema": schema},
+        }
+    }
 
 
 TOOL_PARAMS = _tool_params()
-"""The tool and tool choice every request carries (the same bytes for every article)."""
+"""The tool and tool choice every tools-mode request carries (the same bytes for every article)."""
+
+JSON_SCHEMA_PARAMS = _json_schema_params()
+"""The response format every json_schema-mode request carries."""
+
+_SHORTER = {
+    "tools": {
+        **TOOL_PARAMS,
+        "tools": [
+            {
+                **TOOL_PARAMS["tools"][0],
+                "function": {
+                    **TOOL_PARAMS["tools"][0]["function"],
+                    "parameters": shortened(TOOL_PARAMS["tools"][0]["function"]["parameters"]),
+                },
+            }
+        ],
+    },
+    "json_schema": {
+        "response_format": {
+            **JSON_SCHEMA_PARAMS["response_format"],
+            "json_schema": {
+                **JSON_SCHEMA_PARAMS["response_format"]["json_schema"],
+                "schema": shortened(JSON_SCHEMA_PARAMS["response_format"]["json_schema"]["schema"]),
+            },
+        }
+    },
+}
+_PARAMS = {"tools": TOOL_PARAMS, "json_schema": JSON_SCHEMA_PARAMS}
 
 # What instructor re-asks for: the answer did not parse or did not validate.
 _REASKABLE = (
@@ -107,50 +114,68 @@ _REASKABLE = (
 def _usage(raw: Any) -> Usage:
     if raw is None:
         return Usage()
+    details = getattr(raw, "prompt_tokens_details", None)
     return Usage(
         prompt_tokens=getattr(raw, "prompt_tokens", 0) or 0,
         completion_tokens=getattr(raw, "completion_tokens", 0) or 0,
         total_tokens=getattr(raw, "total_tokens", 0) or 0,
+        cache_read_tokens=getattr(details, "cached_tokens", 0) or 0,
     )
 
 
 def stored_request(request: dict[str, Any]) -> dict[str, Any]:
-    """The request as stored beside its answer: every tool's schema cut to its name.
+    """The request as stored beside its answer: the schema cut to its name.
 
     The schema is most of a request's bytes and the same in every row; the key
     (over the whole request) already tells schemas apart.
     """
     body = request.get("body")
-    if not isinstance(body, dict) or not isinstance(body.get("tools"), list):
+    if not isinstance(body, dict):
         return request
-    names = [
-        tool.get("function", {}).get("name") if isinstance(tool, dict) else None
-        for tool in body["tools"]
-    ]
-    return {**request, "body": {**body, "tools": names}}
+    if isinstance(body.get("tools"), list):
+        names = [
+            tool.get("function", {}).get("name") if isinstance(tool, dict) else None
+            for tool in body["tools"]
+        ]
+        return {**request, "body": {**body, "tools": names}}
+    response_format = body.get("response_format")
+    if isinstance(response_format, dict) and isinstance(response_format.get("json_schema"), dict):
+        name = response_format["json_schema"].get("name")
+        return {**request, "body": {**body, "response_format": {"json_schema": name}}}
+    return request
+
+
+def _answer_text(body: dict[str, Any]) -> list[str] | None:
+    """The structured output an answer body carries: tool arguments, else the JSON content."""
+    message = body["choices"][0].get("message") or {}
+    calls = message.get("tool_calls")
+    if calls:
+        return [call["function"]["arguments"] for call in calls]
+    content = message.get("content")
+    return [content] if isinstance(content, str) and content.strip() else None
 
 
 def worth_keeping(body: Any) -> bool:
-    """Whether an answer may be replayed forever: complete, with parseable tool arguments.
+    """Whether an answer may be replayed forever: complete, with parseable structured output.
 
     A cut-off or malformed answer is usually a fault of the moment; caching it
     would turn a document that failed once into one that fails on every rerun.
     """
     if not isinstance(body, dict) or not body.get("choices"):
         return False
-    choice = body["choices"][0]
-    if choice.get("finish_reason") not in ("stop", "tool_calls"):
+    if body["choices"][0].get("finish_reason") not in ("stop", "tool_calls"):
         return False
-    for call in (choice.get("message") or {}).get("tool_calls") or []:
-        try:
-            orjson.loads(call["function"]["arguments"])
-        except (KeyError, TypeError, ValueError):
-            return False
-    return True
+    try:
+        texts = _answer_text(body)
+        for text in texts or []:
+            orjson.loads(text)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return texts is not None
 
 
 class OpenAIChat:
-    """Chat completions with the draft schema as a forced tool call."""
+    """Chat completions with the draft schema as a forced tool call or a response format."""
 
     default_base_url: ClassVar[str] = OPENAI_BASE_URL
     # Where OpenAI (and servers copying it) state their request limits.
@@ -172,6 +197,8 @@ class OpenAIChat:
 
     def __init__(self, settings: Settings, stack: httpx2.AsyncBaseTransport) -> None:
         self.settings = settings
+        self.mode = settings.output_mode
+        self.handlers = _HANDLERS[self.mode]
         self.sdk = openai.AsyncOpenAI(
             api_key=settings.key_for_client(),
             base_url=settings.base_url or OPENAI_BASE_URL,
@@ -183,20 +210,43 @@ class OpenAIChat:
         )
         self.endpoint = ChatEndpoint(self.sdk, stack)
 
-    def request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
+    def request(
+        self, messages: list[dict[str, Any]], *, max_tokens: int, shorter: bool = False
+    ) -> dict[str, Any]:
+        """The draft schema as a tool (tools) or a strict response format (json_schema).
+
+        ``max_tokens`` is sent in json_schema mode (a local model must not
+        write until its context is full) and in tools mode only when the user
+        set one, since OpenAI's newer models refuse the parameter by that name.
+        """
+        body: dict[str, Any] = {
             "model": self.settings.model,
             "messages": list(messages),
             "temperature": self.settings.temperature,
-            **TOOL_PARAMS,
+            **(_SHORTER if shorter else _PARAMS)[self.mode],
         }
+        if self.mode == "json_schema" or self.settings.max_tokens is not None:
+            body["max_tokens"] = max_tokens
+        if (penalty := self.settings.repetition_penalty) is not None:
+            body["repeat_penalty"] = penalty  # llama.cpp's name
+            body["repetition_penalty"] = penalty  # vLLM's
+        return body
 
     async def send(self, request: dict[str, Any]) -> ChatCompletion:
         return await self.endpoint.create(request)
 
     def parse(self, answer: ChatCompletion) -> DraftExtraction:
+        choices = getattr(answer, "choices", None) or []
+        message = choices[0].message if choices else None
+        if self.mode == "tools" and message is not None and not message.tool_calls:
+            if choices[0].finish_reason == "length":
+                raise CutOff("the answer was cut off at its token limit before any tool call")
+            raise ResponseError(
+                "the model answered in text instead of calling the tool (this server or model "
+                "does not follow forced tool calls): try --mode json_schema"
+            )
         try:
-            draft: DraftExtraction = _HANDLERS.response_parser(
+            draft: DraftExtraction = self.handlers.response_parser(
                 response=answer,
                 response_model=_RESPONSE_MODEL,
                 validation_context=None,
@@ -205,22 +255,24 @@ class OpenAIChat:
                 is_async=True,
             )
         except IncompleteOutputException as exc:
-            raise ResponseError(
-                "the model's answer was cut off at its token limit (finish_reason=length)"
+            raise CutOff(
+                "the answer was cut off at its token limit (finish_reason=length)"
             ) from exc
         except _REASKABLE as exc:
             raise Unreadable(str(exc)) from exc
-        except Exception as exc:  # a completion too odd for the tool-call parser
+        except Exception as exc:  # a completion too odd for the parser
             raise ResponseError(f"cannot read the model's answer: {exc!r}") from exc
         return draft
 
     def reask(
         self, request: dict[str, Any], answer: ChatCompletion, failure: Exception
     ) -> dict[str, Any]:
-        """instructor's re-ask, which answers the tool call with what failed."""
+        """instructor's re-ask for the mode, which answers the answer with what failed."""
         cause = failure.__cause__ if isinstance(failure, Unreadable) else failure
-        reasked: dict[str, Any] = _HANDLERS.reask_handler(
-            kwargs=request, response=answer, exception=cause or failure
+        reasked: dict[str, Any] = self.handlers.reask_handler(
+            kwargs={**request, "messages": list(request["messages"])},
+            response=answer,
+            exception=cause or failure,
         )
         return reasked
 
@@ -228,9 +280,14 @@ class OpenAIChat:
         return _usage(answer.usage)
 
     def output(self, answer: ChatCompletion) -> object | None:
+        """The answer's JSON, read leniently: a cut-off answer keeps its complete parts."""
         try:
-            arguments = answer.choices[0].message.tool_calls[0].function.arguments  # type: ignore[index,union-attr]
-            return json.loads(arguments)
+            message = answer.choices[0].message
+            if message.tool_calls:
+                text = message.tool_calls[0].function.arguments  # type: ignore[union-attr]
+            else:
+                text = message.content or ""
+            return pydantic_core.from_json(text, allow_partial=True)
         except (AttributeError, IndexError, TypeError, ValueError):
             return None
 
