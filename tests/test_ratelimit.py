@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import httpx2
@@ -49,6 +50,37 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def test_reset_durations_parse(value: str, seconds: float | None) -> None:
     """OpenAI-style reset headers become seconds."""
     assert parse_reset(value) == seconds
+
+
+NOW = dt.datetime(2025, 9, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("2025-09-01T12:00:42Z", 42.0),
+        ("2025-09-01T12:00:42.500Z", 42.5),
+        ("2025-09-01T12:01:00+00:00", 60.0),
+        ("2025-09-01T14:01:00+02:00", 60.0),
+        ("2025-09-01T12:00:10", 10.0),
+        ("2025-09-01T11:59:00Z", 0.0),
+        ("2025-13-01T00:00:00Z", None),
+    ],
+)
+def test_reset_timestamps_parse_as_seconds_from_now(value: str, seconds: float | None) -> None:
+    """Anthropic-style RFC 3339 resets become seconds from now: never negative, naive is UTC,
+    an impossible date is no hint at all."""
+    assert parse_reset(value, now=NOW) == seconds
+
+
+async def test_exhausted_quota_waits_until_a_timestamp_reset(clock: Clock) -> None:
+    """remaining 0 with a reset timestamp pauses until that moment (by the wall clock)."""
+    limiter = RateLimiter(clock=clock, headers=OPENAI)
+    reset = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=20)).isoformat()
+    headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": reset}
+    limiter.observe(httpx2.Response(200, headers=headers))
+    await limiter.acquire()
+    assert 19.0 <= clock.now <= 20.0
 
 
 async def test_requests_are_spaced_not_burst(clock: Clock) -> None:

@@ -89,6 +89,18 @@ async def test_retries_429_and_5xx_until_an_answer(status: int, sleeps: list[flo
     assert len(sleeps) == 2
 
 
+async def test_529_overloaded_is_retried_like_503(sleeps: list[float]) -> None:
+    """Anthropic's 529 (overloaded) is a server fault: retried, then its answer comes through."""
+    overloaded = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    inner = _Steps([Fault(529, body=overloaded), Fault(503), ANSWER])
+    transport = _retrying(inner)
+    response = await _post(transport)
+    assert response.status_code == 200
+    assert inner.calls == 3
+    assert transport.faults == {"529": 1, "503": 1}
+    assert len(sleeps) == 2
+
+
 async def test_retries_network_faults(sleeps: list[float]) -> None:
     """A read timeout and a refused connection are retried like a 503."""
     inner = _Steps([_read_timeout(), _connect_error(), ANSWER])

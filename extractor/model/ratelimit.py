@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import re
 import time
 from collections.abc import Callable
@@ -28,10 +29,17 @@ from extractor.model.retry import retry_after_seconds
 _DURATION = re.compile(
     r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$"
 )
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
-def parse_reset(value: str | None) -> float | None:
-    """Seconds in an OpenAI-style reset header ("1s", "6m0s", "120ms", "0.5")."""
+def parse_reset(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds until a limit resets, from a reset header.
+
+    OpenAI's give a duration ("1s", "6m0s", "120ms", "0.5"); Anthropic's an
+    RFC 3339 timestamp ("2025-09-01T12:00:42Z"), read as seconds from ``now``
+    (never negative: a moment already past is no wait). A timestamp without a
+    zone is taken as UTC.
+    """
     if not value:
         return None
     value = value.strip()
@@ -39,6 +47,15 @@ def parse_reset(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         pass
+    if _TIMESTAMP.match(value):
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        now = now or dt.datetime.now(dt.UTC)
+        return max((when - now).total_seconds(), 0.0)
     match = _DURATION.match(value)
     if not match or not any(match.groups()):
         return None

@@ -1,4 +1,5 @@
-"""Transport-level retries: timeouts, connection faults, 429 and 5xx.
+"""Transport-level retries: timeouts, connection faults, 429 and 5xx (529, Anthropic's
+"overloaded", among them).
 
 They live under the chat endpoint (the SDK's own retries are switched off)
 and under the re-ask loop, around the single HTTP exchange, so a 429 during a
@@ -59,6 +60,7 @@ def retry_after_seconds(headers: httpx2.Headers, now: dt.datetime | None = None)
 
 
 def _is_retryable(response: httpx2.Response) -> bool:
+    """Throttled (429) or failing on the server's side: any 5xx, Anthropic's 529 included."""
     return response.status_code == 429 or response.status_code >= 500
 
 
