@@ -1,4 +1,4 @@
-"""The fake OpenAI-compatible server, driven through the real pipeline."""
+"""The fake model server (OpenAI's API and Anthropic's), driven through the real pipeline."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import httpx2
 import pytest
 
 from extractor import ResponseError, Settings, TransportError, aextract, extract, read_document
+from extractor.model.ratelimit import parse_reset
 from extractor.read.document import Document
 from extractor.schemas import DraftExtraction, Extraction
 from extractor.testing.fakeserver import (
@@ -221,3 +222,120 @@ def test_config_rejects_unknown_fault_kinds() -> None:
     """A misspelt fault kind is an error at once, not a silently fault-free run."""
     with pytest.raises(ValueError, match="unknown fault"):
         FakeServerConfig(faults=("404",))
+
+
+# --------------------------------------------------------------------------- Anthropic's API
+
+
+def _anthropic(server_url: str, **overrides: Any) -> Settings:
+    """Settings for the fake server's ``/v1/messages``, as Anthropic's provider sends them."""
+    return _settings(server_url, provider="anthropic", model="claude-haiku-4-5", **overrides)
+
+
+async def test_messages_synthesised_answer_is_grounded_through_the_pipeline() -> None:
+    """``POST /v1/messages`` answers with a tool_use block the pipeline grounds."""
+    document = _seed()
+    async with FakeServer() as server:
+        result = await aextract(document, settings=_anthropic(server.base_url))
+    assert len(result.meetings) == 1
+    assert len(result.participants) == 2
+    _assert_grounded(result, document.text)
+    assert result.run.usage.prompt_tokens > 1000
+    assert server.stats["synthesised"] == 1 and server.stats["answered_200"] == 1
+
+
+async def test_messages_rpm_limit_answers_429_with_anthropics_headers() -> None:
+    """Past the limit, /v1/messages answers 429 in Anthropic's error shape, with Retry-After and
+    anthropic-ratelimit-requests-* headers whose reset is an RFC 3339 moment."""
+    payload = {
+        "model": "m",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "<article>\nA B\n</article>"}],
+    }
+    async with (
+        FakeServer(FakeServerConfig(rpm=2)) as server,
+        httpx2.AsyncClient(base_url=server.base_url) as client,
+    ):
+        answers = [await client.post("/messages", json=payload) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0].headers["anthropic-ratelimit-requests-limit"] == "2"
+    assert answers[0].headers["anthropic-ratelimit-requests-remaining"] == "1"
+    assert "x-ratelimit-limit-requests" not in answers[0].headers
+    throttled = answers[2]
+    assert throttled.headers["anthropic-ratelimit-requests-remaining"] == "0"
+    assert 55 <= int(throttled.headers["retry-after"]) <= 60
+    reset = parse_reset(throttled.headers["anthropic-ratelimit-requests-reset"])
+    assert reset is not None and 55 <= reset <= 61
+    assert throttled.json()["type"] == "error"
+    assert throttled.json()["error"]["type"] == "rate_limit_error"
+    assert answers[0].json()["content"][0]["type"] == "tool_use"
+
+
+async def test_messages_500_fault_is_a_transport_error_with_anthropics_message() -> None:
+    """An injected 500 on /v1/messages comes in Anthropic's error shape and is reported."""
+    config = FakeServerConfig(fault_rate=1.0, faults=("500",))
+    async with FakeServer(config) as server:
+        with pytest.raises(TransportError, match=r"HTTP 500 after all retries: injected fault"):
+            await aextract(_seed(), settings=_anthropic(server.base_url))
+    assert server.stats["answered_500"] == 1
+
+
+async def test_messages_hang_outlasts_the_client_timeout() -> None:
+    """A hang on /v1/messages makes the client time out; the server sees it leave."""
+    config = FakeServerConfig(fault_rate=1.0, faults=("hang",), hang_seconds=10.0)
+    async with FakeServer(config) as server:
+        with pytest.raises(TransportError, match="timed out"):
+            await aextract(_seed(), settings=_anthropic(server.base_url, timeout=0.2))
+        for _ in range(50):
+            if server.stats["hangs_abandoned"]:
+                break
+            await asyncio.sleep(0.01)
+    assert server.stats["hangs_abandoned"] == 1
+
+
+@pytest.mark.parametrize("kind", ["malformed", "ungrounded"])
+async def test_messages_malformed_and_ungrounded_answers_are_re_asked(kind: str) -> None:
+    """A tool input outside the schema, or with a quote not in the article, is re-asked through
+    a tool_result, and the second answer is kept."""
+    seed = _seed_faulting_first_only(0.5, (kind,))
+    config = FakeServerConfig(fault_rate=0.5, faults=(kind,), seed=seed)
+    document = _seed()
+    async with FakeServer(config) as server:
+        result = await aextract(document, settings=_anthropic(server.base_url, reasks=1))
+    assert server.stats["requests"] == 2
+    assert server.stats["faults"][kind] == 1
+    assert result.run.attempts == 2
+    assert len(result.meetings) == 1
+    _assert_grounded(result, document.text)
+
+
+async def test_messages_malformed_answer_past_the_budget_is_a_response_error() -> None:
+    """A tool input outside the schema with no re-ask left, and nothing whole in it, is a
+    ResponseError."""
+    config = FakeServerConfig(fault_rate=1.0, faults=("malformed",))
+    async with FakeServer(config) as server:
+        with pytest.raises(ResponseError, match="no usable answer after 1 attempts"):
+            await aextract(_seed(), settings=_anthropic(server.base_url))
+
+
+async def test_messages_max_tokens_is_asked_again_shorter_once_then_reported() -> None:
+    """The length fault stops with stop_reason max_tokens: asked again once with halved bounds,
+    then reported with what to change."""
+    config = FakeServerConfig(fault_rate=1.0, faults=("length",))
+    async with FakeServer(config) as server:
+        settings = _anthropic(server.base_url, reasks=2)
+        with pytest.raises(ResponseError, match=r"cut off at its token limit.*--max-tokens"):
+            await aextract(_seed(), settings=settings)
+    assert server.stats["requests"] == 2
+
+
+async def test_messages_recorded_exchanges_are_served_when_they_match() -> None:
+    """With the fixtures as cassette_dir, the authored Anthropic seed exchanges answer the seed
+    on /v1/messages, re-ask included."""
+    document = _seed()
+    async with FakeServer(FakeServerConfig(cassette_dir=CASSETTES)) as server:
+        result = await aextract(document, settings=_anthropic(server.base_url, reasks=2))
+    assert server.stats["from_cassette"] == 2
+    assert server.stats["synthesised"] == 0
+    assert len(result.meetings) == 3 and len(result.status_claims) == 4
+    _assert_grounded(result, document.text)

@@ -1,8 +1,9 @@
 """Test doubles shipped with the package, for our tests and for yours.
 
-``scripted``: a model server that says what a script says, and the tool that
-records authored cassettes from such scripts (``python -m extractor.testing``).
-``fakeserver``: an OpenAI-compatible server with latency, rate limits and
+``scripted``: a model server that says what a script says (in OpenAI's chat
+completions or Anthropic's Messages API), and the tool that records authored
+cassettes from such scripts (``python -m extractor.testing``).
+``fakeserver``: a server speaking both APIs, with latency, rate limits and
 faults, for benchmarks. The top layer: may import anything in the project.
 """
 
@@ -11,8 +12,10 @@ from extractor.testing.scripted import (
     FAKE_KEY,
     Fault,
     ScriptedTransport,
+    anthropic_error,
     author_cassettes,
     completion_body,
+    message_body,
     project,
     run_scripted,
     scripted_settings,
@@ -23,8 +26,10 @@ __all__ = [
     "FAKE_KEY",
     "Fault",
     "ScriptedTransport",
+    "anthropic_error",
     "author_cassettes",
     "completion_body",
+    "message_body",
     "project",
     "run_scripted",
     "scripted_settings",

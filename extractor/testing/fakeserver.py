@@ -1,16 +1,21 @@
-"""A fake OpenAI-compatible model server on loopback, for tests and benchmarks.
+"""A fake model server on loopback, speaking OpenAI's API and Anthropic's, for tests and benchmarks.
 
-It answers ``POST /v1/chat/completions`` the way a provider would, only faster
-and on purpose badly when asked to: from recorded exchanges (``cassette_dir``)
-when one matches the request, otherwise with a synthesised answer that is
-grounded by construction (every quote and mention is cut out of the article in
-the request), so a whole batch can run against it and be checked. On top of
-that it can be slow (``latency``), enforce a requests-per-minute limit over a
-sliding minute (429 with ``Retry-After`` and ``x-ratelimit-*`` headers, as
-OpenAI does), and inject faults at a seeded rate: 500s, hangs past the client's
-timeout, malformed JSON, ``finish_reason=length`` truncation and quotes that are
-not in the article. ``stats`` counts what it did, so a benchmark can report the
-share of requests answered 429 and a test can check that a fault was served.
+It answers ``POST /v1/chat/completions`` (OpenAI's chat completions) and
+``POST /v1/messages`` (Anthropic's Messages API) the way the provider would,
+only faster and on purpose badly when asked to: from recorded exchanges
+(``cassette_dir``) when one matches the request, otherwise with a synthesised
+answer that is grounded by construction (every quote and mention is cut out of
+the article in the request), so a whole batch can run against it and be
+checked. On top of that it can be slow (``latency``), enforce a
+requests-per-minute limit over a sliding minute (429 with ``Retry-After`` and
+``x-ratelimit-*`` headers, as OpenAI does, or ``anthropic-ratelimit-requests-*``
+with an RFC 3339 reset, as Anthropic does), and inject faults at a seeded rate:
+500s, hangs past the client's timeout, malformed output (JSON cut short; for
+Anthropic, whose tool input is always JSON, an input that does not fit the
+schema), truncation (``finish_reason=length``, or ``stop_reason=max_tokens``)
+and quotes that are not in the article. Errors come in each API's own error
+shape. ``stats`` counts what it did, so a benchmark can report the share of
+requests answered 429 and a test can check that a fault was served.
 
 It is built on ``aiohttp.web`` (already a dependency), which does the HTTP:
 keep-alive, bodies, size limits. A benchmark must measure the client, not the
@@ -36,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import math
 import random
@@ -52,12 +58,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import pydantic_core
 from aiohttp import web
 
 from extractor.ground.support import weak_quote
 from extractor.model import prompting
 from extractor.model.cassette import CassetteStore, normalised_request, request_key
-from extractor.testing.scripted import completion_body
+from extractor.testing.scripted import anthropic_error, completion_body, message_body
 
 __all__ = [
     "FAULT_KINDS",
@@ -72,6 +79,8 @@ HOST = "127.0.0.1"
 FAULT_KINDS: tuple[str, ...] = ("500", "hang", "malformed", "length", "ungrounded")
 UNGROUNDED_QUOTE = "This sentence is not in the article."
 _API_PREFIX = "/v1"
+_CHAT_PATHS = (f"{_API_PREFIX}/chat/completions", "/chat/completions")
+_MESSAGES_PATHS = (f"{_API_PREFIX}/messages", "/messages")
 _MAX_BODY = 64 * 1024 * 1024
 _WINDOW = 60.0
 
@@ -132,14 +141,17 @@ def article_of(body: dict[str, Any]) -> str:
 
 
 def _tool_name(body: dict[str, Any]) -> str:
+    """The forced tool's name: OpenAI nests it under ``function``, Anthropic does not."""
     choice = body.get("tool_choice")
-    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
-        name = choice["function"].get("name")
+    if isinstance(choice, dict):
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else choice.get("name")
         if name:
             return str(name)
     for tool in body.get("tools") or []:
-        if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
-            name = tool["function"].get("name")
+        if isinstance(tool, dict):
+            function = tool.get("function")
+            name = function.get("name") if isinstance(function, dict) else tool.get("name")
             if name:
                 return str(name)
     return "DraftExtraction"
@@ -224,6 +236,12 @@ def _json_bytes(value: Any) -> bytes:
 
 def _error(message: str, kind: str, code: str | None = None) -> bytes:
     return _json_bytes({"error": {"message": message, "type": kind, "param": None, "code": code}})
+
+
+def _timestamp(seconds: float) -> str:
+    """An Anthropic-style reset: the RFC 3339 moment ``seconds`` from now, rounded up."""
+    when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=math.ceil(seconds))
+    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _duration(seconds: float) -> str:
@@ -339,19 +357,27 @@ class FakeServer:
     # ----------------------------------------------------------------- behaviour
 
     def _route(self, method: str, path: str, body: bytes) -> Answer | _Hang | _Delayed:
-        """The answer to a request; a chat answer comes wrapped to be delayed or held."""
+        """The answer to a request; a model's answer comes wrapped to be delayed or held."""
         if method == "GET" and path in ("/stats", f"{_API_PREFIX}/stats"):
             return 200, {}, _json_bytes(self.stats)
-        if path not in (f"{_API_PREFIX}/chat/completions", "/chat/completions"):
+        anthropic = path in _MESSAGES_PATHS
+        if path not in _CHAT_PATHS and not anthropic:
             return 404, {}, _error(f"no route {method} {path}", "invalid_request_error")
         if method != "POST":
-            return 405, {}, _error("use POST", "invalid_request_error")
-        answer = self._chat(path, body)
+            return 405, {}, self._error("use POST", "invalid_request_error", anthropic)
+        answer = self._chat(path, body, anthropic)
         if self.config.latency > 0 and not isinstance(answer, _Hang) and answer[0] != 429:
             return _Delayed(answer)
         return answer
 
-    def _admit(self) -> tuple[dict[str, str], float | None]:
+    @staticmethod
+    def _error(message: str, kind: str, anthropic: bool, code: str | None = None) -> bytes:
+        """An error body in the shape of the API asked."""
+        if anthropic:
+            return _json_bytes(anthropic_error(message, kind))
+        return _error(message, kind, code)
+
+    def _admit(self, anthropic: bool = False) -> tuple[dict[str, str], float | None]:
         """Rate-limit headers, and the seconds to wait when the window is full (else None)."""
         rpm = self.config.rpm
         if rpm is None:
@@ -365,6 +391,12 @@ class FakeServer:
             window.append(now)
         # Reset: when the oldest request in the window leaves it, freeing a slot.
         free_in = window[0] + _WINDOW - now if window else 0.0
+        if anthropic:
+            return {
+                "anthropic-ratelimit-requests-limit": str(rpm),
+                "anthropic-ratelimit-requests-remaining": str(rpm - len(window)),
+                "anthropic-ratelimit-requests-reset": _timestamp(max(free_in, 0.001)),
+            }, (free_in if full else None)
         headers = {
             "x-ratelimit-limit-requests": str(rpm),
             "x-ratelimit-remaining-requests": str(rpm - len(window)),
@@ -372,17 +404,20 @@ class FakeServer:
         }
         return headers, (free_in if full else None)
 
-    def _chat(self, path: str, raw: bytes) -> Answer | _Hang:
+    def _chat(self, path: str, raw: bytes, anthropic: bool = False) -> Answer | _Hang:
+        """A model's answer to one request, OpenAI's or (``anthropic``) Anthropic's."""
         stats = self.stats
         stats["requests"] += 1
         now = time.time()
         stats["first_request"] = stats["first_request"] or now
         stats["last_request"] = now
-        limit_headers, wait = self._admit()
+        limit_headers, wait = self._admit(anthropic)
         if wait is not None:
             retry_after = max(1, math.ceil(wait))
             headers = {**limit_headers, "retry-after": str(retry_after)}
             message = f"Rate limit reached for requests: limit {self.config.rpm}/min"
+            if anthropic:
+                return 429, headers, self._error(message, "rate_limit_error", anthropic)
             return 429, headers, _error(message, "requests", "rate_limit_exceeded")
 
         fault = None
@@ -390,20 +425,22 @@ class FakeServer:
             fault = self._rng.choice(self.config.faults)
             stats["faults"][fault] += 1
         if fault == "500":
-            return 500, limit_headers, _error("injected fault", "server_error")
+            kind = "api_error" if anthropic else "server_error"
+            return 500, limit_headers, self._error("injected fault", kind, anthropic)
 
         try:
             body = json.loads(raw)
             if not isinstance(body, dict):
                 raise ValueError("not an object")
         except ValueError:
-            return 400, limit_headers, _error("body is not a JSON object", "invalid_request_error")
+            error = self._error("body is not a JSON object", "invalid_request_error", anthropic)
+            return 400, limit_headers, error
 
         answer: Answer | None = None
         if self._store is not None and fault in (None, "hang"):
             answer = self._from_cassette(path, raw, limit_headers)
         if answer is None:
-            answer = self._synthesised(body, len(raw), fault, limit_headers)
+            answer = self._synthesised(body, len(raw), fault, limit_headers, anthropic)
         return _Hang(answer) if fault == "hang" else answer
 
     def _from_cassette(self, path: str, raw: bytes, headers: dict[str, str]) -> Answer | None:
@@ -420,11 +457,18 @@ class FakeServer:
         return response["status"], {**kept, **headers}, content
 
     def _synthesised(
-        self, body: dict[str, Any], size: int, fault: str | None, headers: dict[str, str]
+        self,
+        body: dict[str, Any],
+        size: int,
+        fault: str | None,
+        headers: dict[str, str],
+        anthropic: bool = False,
     ) -> Answer:
         self.stats["synthesised"] += 1
         arguments = synthesise_arguments(article_of(body), ungrounded=fault == "ungrounded")
         text = json.dumps(arguments, ensure_ascii=False)
+        if anthropic:
+            return 200, headers, _json_bytes(self._message(body, size, fault, arguments, text))
         finish = "tool_calls"
         if fault == "malformed":
             text = text[: len(text) // 2] + " <- not JSON"
@@ -441,6 +485,35 @@ class FakeServer:
             as_content="response_format" in body and "tools" not in body,
         )
         return 200, headers, _json_bytes(completion)
+
+    @staticmethod
+    def _message(
+        body: dict[str, Any], size: int, fault: str | None, arguments: dict[str, Any], text: str
+    ) -> dict[str, Any]:
+        """An Anthropic message carrying ``arguments`` in its tool call, faulted as asked.
+
+        A tool call's input is always a JSON object, so a malformed answer is
+        one that does not fit the schema (the JSON cut short, as a string where
+        the meetings belong), and a cut-off one holds what a partial parse of
+        the first half of the JSON keeps, with ``stop_reason`` "max_tokens".
+        """
+        tool_input: dict[str, Any] = arguments
+        stop_reason = None
+        if fault == "malformed":
+            tool_input = {"meetings": text[: len(text) // 2] + " <- not JSON", "status_claims": []}
+        elif fault == "length":
+            partial = pydantic_core.from_json(text[: len(text) // 2], allow_partial=True)
+            tool_input = partial if isinstance(partial, dict) else {}
+            stop_reason = "max_tokens"
+        output = json.dumps(tool_input, ensure_ascii=False)
+        return message_body(
+            tool_input,
+            tool_name=_tool_name(body),
+            model=str(body.get("model") or "fake-model"),
+            input_tokens=max(1, size // 4),
+            output_tokens=max(1, len(output) // 4),
+            stop_reason=stop_reason,
+        )
 
 
 # --------------------------------------------------------------------------- sync use
@@ -498,7 +571,8 @@ def run_in_thread(
 def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m extractor.testing.fakeserver",
-        description="A fake OpenAI-compatible server on 127.0.0.1 for tests and benchmarks. "
+        description="A fake model server (OpenAI's and Anthropic's API) on 127.0.0.1 for tests "
+        "and benchmarks. "
         "Prints its base URL on the first line, serves until killed; GET /stats for counters.",
     )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")

@@ -3,7 +3,9 @@
 ``ScriptedTransport`` stands in for a model server: it answers each chat
 request with the next scripted answer (a dict becomes a tool call carrying it
 as arguments) or fault (an HTTP status with headers), and keeps the requests it
-saw. ``author_cassettes`` runs the real pipeline in record mode over such a
+saw. It speaks OpenAI's chat completions (``completion_body``) or, to a
+request for ``/messages``, Anthropic's Messages API (``message_body``).
+``author_cassettes`` runs the real pipeline in record mode over such a
 script, which is how the hand-written fixtures under ``fixtures/`` are made:
 their provenance says ``authored``, never ``recorded``.
 
@@ -25,8 +27,9 @@ from typing import Any
 import httpx2
 
 from extractor.model.cassette import CassetteStore, CassetteTransport, exchange_text
-from extractor.model.client import OPENAI_BASE_URL, ModelClient
+from extractor.model.client import ModelClient
 from extractor.model.prompting import article_message, article_of
+from extractor.model.providers import PROVIDERS
 from extractor.pipeline import extract_document
 from extractor.read.document import read_document
 from extractor.schemas import Extraction
@@ -37,15 +40,31 @@ FAKE_KEY = "sk-test-FAKE-KEY-must-never-be-written-0123456789"
 AUTHORED_MODEL = "hand-authored"
 
 
+def _openai_error() -> dict[str, Any]:
+    return {"error": {"message": "scripted fault", "type": "server_error"}}
+
+
+def anthropic_error(message: str, kind: str = "api_error") -> dict[str, Any]:
+    """An error body as Anthropic sends it: ``{"type": "error", "error": {type, message}}``."""
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
 @dataclass
 class Fault:
-    """A scripted HTTP failure, such as 429 with Retry-After or a 503."""
+    """A scripted HTTP failure, such as 429 with Retry-After or a 503.
+
+    Without a ``body`` of its own it answers in the API's own error shape:
+    OpenAI's, or Anthropic's to a ``/messages`` request.
+    """
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
-    body: dict[str, Any] = field(
-        default_factory=lambda: {"error": {"message": "scripted fault", "type": "server_error"}}
-    )
+    body: dict[str, Any] = field(default_factory=_openai_error)
+
+    def body_for(self, anthropic: bool) -> dict[str, Any]:
+        if anthropic and self.body == _openai_error():
+            return anthropic_error("scripted fault")
+        return self.body
 
 
 def completion_body(
@@ -113,6 +132,52 @@ def completion_body(
     }
 
 
+def message_body(
+    arguments: dict[str, Any] | str,
+    *,
+    tool_name: str = "DraftExtraction",
+    model: str = AUTHORED_MODEL,
+    input_tokens: int = 1000,
+    output_tokens: int = 200,
+    cache_read_tokens: int = 0,
+    cache_write_tokens: int = 0,
+    stop_reason: str | None = None,
+) -> dict[str, Any]:
+    """An Anthropic message whose single ``tool_use`` block carries ``arguments`` as its input.
+
+    A string is answered as text instead (a model that did not call the
+    tool), with ``stop_reason`` "end_turn" unless given; a tool call stops
+    with "tool_use" unless given ("max_tokens" for a cut-off one).
+    """
+    block: dict[str, Any]
+    if isinstance(arguments, str):
+        block = {"type": "text", "text": arguments}
+        stop = stop_reason or "end_turn"
+    else:
+        block = {"type": "tool_use", "id": "toolu_scripted", "name": tool_name, "input": arguments}
+        stop = stop_reason or "tool_use"
+    return {
+        "id": "msg_scripted",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [block],
+        "stop_reason": stop,
+        "stop_sequence": None,
+        "usage": {
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cache_creation_input_tokens": cache_write_tokens,
+            "cache_read_input_tokens": cache_read_tokens,
+        },
+    }
+
+
+def is_messages_request(request: httpx2.Request) -> bool:
+    """Whether a request is for Anthropic's Messages API (its path ends in ``/messages``)."""
+    return request.url.path.rstrip("/").endswith("/messages")
+
+
 _PART = re.compile(r"This is part (\d+) of (\d+) of a longer article")
 
 
@@ -173,7 +238,9 @@ class ScriptedTransport(httpx2.AsyncBaseTransport):
     A whole-article request gets the script's next step, in order. A request
     for one part of a chunked article gets the answer for its re-ask round
     (first answer, then the second on a re-ask...) projected onto that part, so
-    chunks may be asked in any order and concurrently.
+    chunks may be asked in any order and concurrently. A request for
+    ``/messages`` is answered as Anthropic would (``message_body``), its
+    re-ask rounds counted from its assistant turns too.
     """
 
     def __init__(
@@ -193,6 +260,7 @@ class ScriptedTransport(httpx2.AsyncBaseTransport):
         self.requests.append(request)
         body = json.loads(await request.aread())
         self.bodies.append(body)
+        anthropic = is_messages_request(request)
         article = article_of(body)
         if article is not None and _PART.search(article_message(body)):
             round_ = sum(m["role"] == "assistant" for m in body["messages"])
@@ -202,17 +270,22 @@ class ScriptedTransport(httpx2.AsyncBaseTransport):
                 raise AssertionError(f"no scripted answer for re-ask round {round_}")
             self.parts_answered += 1
             projected = project(self.answers[round_], article)
-            return httpx2.Response(
-                200, json=completion_body(projected, as_content=_json_mode(body))
-            )
+            return httpx2.Response(200, json=_answer(projected, body, anthropic))
         if not self.script and self.repeat_last and self.answers:
             self.script.append(self.answers[-1])
         if not self.script:
             raise AssertionError(f"script exhausted after {len(self.requests) - 1} answers")
         step = self.script.pop(0)
         if isinstance(step, Fault):
-            return httpx2.Response(step.status, headers=step.headers, json=step.body)
-        return httpx2.Response(200, json=completion_body(step, as_content=_json_mode(body)))
+            return httpx2.Response(step.status, headers=step.headers, json=step.body_for(anthropic))
+        return httpx2.Response(200, json=_answer(step, body, anthropic))
+
+
+def _answer(step: dict[str, Any] | str, body: dict[str, Any], anthropic: bool) -> dict[str, Any]:
+    """The scripted answer in the wire format the request asked in."""
+    if anthropic:
+        return message_body(step)
+    return completion_body(step, as_content=_json_mode(body))
 
 
 def _json_mode(body: dict[str, Any]) -> bool:
@@ -254,18 +327,31 @@ async def author_cassettes(spec_path: Path, cassette_dir: Path, root: Path) -> E
     A spec is JSON: ``{"document": path, "note": why, "answers": [answer, ...]}``
     where each answer is what the model is scripted to return, in order (a
     re-ask consumes the next answer; once they are spent, the last one is given
-    again, so a fault the spec keeps meets the whole re-ask budget).
+    again, so a fault the spec keeps meets the whole re-ask budget). Optional
+    keys choose the wire: ``"provider"`` (``openai``, the default, or
+    ``anthropic``), ``"output_mode"`` (``tools``, the default, or
+    ``json_schema``) and ``"model"`` (by default the provider's default model,
+    ``gpt-4o-mini`` for OpenAI), so a replay with those settings finds them.
     """
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     cassette_dir = cassette_dir / spec_path.stem
     previous = {p.name: json.loads(p.read_text("utf-8")) for p in cassette_dir.glob("*.json")}
     shutil.rmtree(cassette_dir, ignore_errors=True)
-    settings = scripted_settings(mode="record", cassette_dir=cassette_dir, transport_retries=0)
+    provider = spec.get("provider", "openai")
+    settings = scripted_settings(
+        mode="record",
+        cassette_dir=cassette_dir,
+        transport_retries=0,
+        provider=provider,
+        output_mode=spec.get("output_mode", "tools"),
+        # None: the provider's default model, as Settings fills it.
+        model=spec.get("model", "gpt-4o-mini" if provider == "openai" else None),
+    )
     scripted = ScriptedTransport(spec["answers"], repeat_last=True)
     recorder = CassetteTransport(
         CassetteStore(cassette_dir),
         "record",
-        base_url=OPENAI_BASE_URL,
+        base_url=PROVIDERS[provider].default_base_url,
         inner=scripted,
         provenance_note=f"{spec['note']} (spec: {spec_path.name})",
         authored=True,
