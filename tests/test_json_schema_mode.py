@@ -1,0 +1,73 @@
+"""OpenAI's json_schema output mode, replayed from its authored cassettes through the pipeline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from extractor import ReplayMissError, Settings, extract, read_document
+from extractor.schemas import Extraction
+
+from .conftest import CASSETTES, SEED
+
+SPEC = "json_schema_000_8703ce6526d76945"
+
+
+def _exchanges() -> list[dict[str, Any]]:
+    return [json.loads(p.read_text("utf-8")) for p in sorted((CASSETTES / SPEC).glob("*.json"))]
+
+
+def _records(result: Extraction) -> dict[str, Any]:
+    return result.model_dump(mode="json", include={"meetings", "participants", "status_claims"})
+
+
+def test_the_seed_replays_in_json_schema_mode_with_its_reask() -> None:
+    """The authored json_schema exchanges replay the seed, re-ask included, to the records the
+    tools-mode fixtures give, each evidence span cut from the text."""
+    document = read_document(SEED, max_bytes=10**7)
+    settings = Settings(mode="replay", cassette_dir=CASSETTES / SPEC, output_mode="json_schema")
+    result = extract(document, settings=settings)
+    assert result.run.attempts == 2
+    assert (len(result.meetings), len(result.status_claims)) == (3, 4)
+    spans = [e for m in result.meetings for e in m.evidence]
+    spans += [e for p in result.participants for e in p.mentions]
+    spans += [e for c in result.status_claims for e in c.evidence]
+    assert spans
+    for span in spans:
+        assert document.text[span.start : span.end] == span.quote
+    tools = extract(
+        document, settings=Settings(mode="replay", cassette_dir=CASSETTES / "000_8703ce6526d76945")
+    )
+    assert _records(result) == _records(tools)
+
+
+def test_json_schema_cassettes_ask_for_a_strict_format_and_answer_in_content() -> None:
+    """Each request carries a strict response format and a budget, no tool; each answer is the
+    JSON in the message's content; the re-ask answers the first answer in a user turn."""
+    exchanges = _exchanges()
+    assert len(exchanges) == 2
+    for exchange in exchanges:
+        body = exchange["request"]["body"]
+        assert "tools" not in body and "tool_choice" not in body
+        spec = body["response_format"]["json_schema"]
+        assert spec["name"] == "DraftExtraction" and spec["strict"] is True
+        assert spec["schema"]["additionalProperties"] is False
+        assert body["max_tokens"] > 0
+        message = exchange["response"]["body"]["choices"][0]["message"]
+        assert "tool_calls" not in message and json.loads(message["content"])["meetings"]
+        assert exchange["provenance"]["source"] == "authored"
+        assert exchange["provenance"]["model"] is None
+    (reask,) = [e for e in exchanges if len(e["request"]["body"]["messages"]) > 2]
+    *_, assistant, feedback = reask["request"]["body"]["messages"]
+    assert assistant["role"] == "assistant" and json.loads(assistant["content"])
+    assert feedback["role"] == "user"
+    assert "Myanmar was seeking dialogue partner status" in feedback["content"]
+
+
+def test_a_tools_mode_replay_does_not_find_json_schema_answers() -> None:
+    """The mode is part of the request, so each mode replays only its own exchanges."""
+    settings = Settings(mode="replay", cassette_dir=CASSETTES / SPEC, output_mode="tools")
+    with pytest.raises(ReplayMissError):
+        extract(read_document(SEED, max_bytes=10**7), settings=settings)
