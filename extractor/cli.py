@@ -81,10 +81,56 @@ def expand_paths(args: list[str]) -> list[str]:
     return found
 
 
-# Options shared by the commands that run the model.
-ModelOption = Annotated[str | None, typer.Option(help="Model name [env EXTRACTOR_MODEL].")]
+# Options shared by the commands that run the model. Env-var hints are written
+# "(env: NAME)": square brackets would be read as rich markup and vanish.
+ModelOption = Annotated[
+    str | None,
+    typer.Option(help="Model name; 'anthropic/NAME' selects Anthropic (env: EXTRACTOR_MODEL)."),
+]
+ProviderOption = Annotated[
+    str | None,
+    typer.Option(
+        help="openai (chat completions, also any compatible server) or anthropic "
+        "(env: EXTRACTOR_PROVIDER)."
+    ),
+]
+ModeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mode",
+        help="tools (a forced tool call) or json_schema (constrained JSON output, what local "
+        "servers do best). Default: tools, json_schema for a local server or --gguf.",
+    ),
+]
 BaseUrlOption = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible server URL [env OPENAI_BASE_URL].")
+    str | None,
+    typer.Option(
+        help="OpenAI-compatible server URL: Ollama, vLLM, llama.cpp (env: OPENAI_BASE_URL)."
+    ),
+]
+KeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--key", help="API key (else env: EXTRACTOR_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY)."
+    ),
+]
+GgufOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Serve this local GGUF model in-process with llama.cpp (pip install "
+        "'extractor[local]'); json_schema mode."
+    ),
+]
+MaxTokensOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="Cap on one answer's tokens [default: sized to the article]."),
+]
+ReasksOption = Annotated[
+    int | None, typer.Option(min=0, help="Re-asks after an unsupported answer [default: 2].")
+]
+PenaltyOption = Annotated[
+    float | None,
+    typer.Option(help="Repetition penalty sent to a local server (llama.cpp, vLLM); 1.0 is none."),
 ]
 ReplayOption = Annotated[
     Path | None, typer.Option(help="Answer from recorded exchanges in DIR; no network.")
@@ -123,7 +169,14 @@ def extract(
         list[str], typer.Argument(help="Files, directories or globs; '-' reads stdin.")
     ],
     model: ModelOption = None,
+    provider: ProviderOption = None,
+    mode: ModeOption = None,
     base_url: BaseUrlOption = None,
+    key: KeyOption = None,
+    gguf: GgufOption = None,
+    max_tokens: MaxTokensOption = None,
+    reasks: ReasksOption = None,
+    repetition_penalty: PenaltyOption = None,
     replay: ReplayOption = None,
     record: RecordOption = None,
     output_format: Annotated[
@@ -160,7 +213,14 @@ def extract(
         replay,
         record,
         model=model,
+        provider=provider,
+        output_mode=mode,
         base_url=base_url,
+        api_key=key,
+        gguf=gguf,
+        max_tokens=max_tokens,
+        reasks=reasks,
+        repetition_penalty=repetition_penalty,
         cache=False if no_cache else None,
         cache_path=cache_path,
         rpm=rpm,
@@ -326,7 +386,12 @@ def evaluate_command(
     replay: ReplayOption = None,
     record: RecordOption = None,
     model: ModelOption = None,
+    provider: ProviderOption = None,
+    mode: ModeOption = None,
     base_url: BaseUrlOption = None,
+    key: KeyOption = None,
+    gguf: GgufOption = None,
+    max_tokens: MaxTokensOption = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the scores as JSON here.")
     ] = None,
@@ -339,7 +404,16 @@ def evaluate_command(
     """Score the pipeline against gold records: P/R/F1 per record type and field."""
     _configure_logging(verbose=False)
     settings = _run_settings(
-        replay, record, model=model, base_url=base_url, cache=False if no_cache else None
+        replay,
+        record,
+        model=model,
+        provider=provider,
+        output_mode=mode,
+        base_url=base_url,
+        api_key=key,
+        gguf=gguf,
+        max_tokens=max_tokens,
+        cache=False if no_cache else None,
     )
     try:
         cases = load_gold(gold)

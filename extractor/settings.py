@@ -40,6 +40,8 @@ _CONVENTIONAL_ENV: dict[str, tuple[str, str]] = {
 }
 _DEFAULT_MODEL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
 _PREFIX = "anthropic/"
+_LOCAL_TIMEOUT = 3600.0
+_LOCAL_PENALTY = 1.1
 
 
 def is_local(url: str | None) -> bool:
@@ -150,9 +152,17 @@ class Settings(BaseSettings):
             data["api_key"] = os.environ[key_var]
         if not data.get("base_url") and not data.get("gguf") and os.environ.get(url_var):
             data["base_url"] = os.environ[url_var]
+        url = data.get("base_url")
+        if provider == "anthropic" and isinstance(url, str) and urlsplit(url).path in ("", "/"):
+            data["base_url"] = url.rstrip("/") + "/v1"  # the SDK's convention: the bare host
         if not data.get("model"):
             gguf = data.get("gguf")
             data["model"] = Path(gguf).name if gguf else _DEFAULT_MODEL.get(provider, "")
+        if data.get("gguf"):
+            # One slot on a CPU: a request may wait minutes for the one before it.
+            data.setdefault("timeout", _LOCAL_TIMEOUT)
+            # A small model's commonest failure is a phrase repeated until the limit.
+            data.setdefault("repetition_penalty", _LOCAL_PENALTY)
         if not data.get("output_mode"):
             local = bool(data.get("gguf")) or is_local(data.get("base_url"))
             data["output_mode"] = "json_schema" if provider == "openai" and local else "tools"
@@ -164,6 +174,8 @@ class Settings(BaseSettings):
             raise ValueError(f"mode {self.mode!r} needs cassette_dir")
         if self.gguf is not None and self.base_url is not None:
             raise ValueError("gguf and base_url exclude each other (gguf serves its own)")
+        if self.provider == "anthropic" and self.output_mode != "tools":
+            raise ValueError("anthropic supports output_mode tools only")
         if self.gguf is not None and self.provider != "openai":
             raise ValueError(
                 "gguf is served by llama.cpp's OpenAI-compatible server: use provider openai"

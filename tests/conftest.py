@@ -46,7 +46,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith(("EXTRACTOR_", "OPENAI_")):
+        if name.startswith(("EXTRACTOR_", "OPENAI_", "ANTHROPIC_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("EXTRACTOR_CACHE_PATH", str(tmp_path / "responses.sqlite"))
 

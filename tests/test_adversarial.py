@@ -470,10 +470,24 @@ def _paragraph_of(spans: list[tuple[int, int]], offset: int) -> int:
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_every_surviving_record_is_supported(path: Path) -> None:
     """Whatever survives is made of article spans naming real states and bodies, with warnings."""
+    result, text = _assembled(path)
+    assert_supported(result, text)
+    assert result.warnings, "every case holds something unsupported, so it must warn"
+
+
+def assert_supported(result: Any, text: str) -> None:
+    """The invariants any emitted extraction keeps, checked without ``extractor.ground.support``
+    (also used on a real model's output, in test_real_model.py).
+
+    Every span is its quote and means something; every state and organisation
+    is named in the article; every meeting has two sides its sentences name;
+    every claim has a sentence stating it, field words near it, a subject that
+    is a state, body or person of the article and not its own organisation;
+    and whatever was dropped or nulled left a warning.
+    """
     from extractor.ground.assemble import organisation
     from extractor.normalise.organisations import defined_acronyms
 
-    result, text = _assembled(path)
     acronyms = defined_acronyms(text)
     paragraphs = _paragraphs(text)
     evidence = [
@@ -531,5 +545,4 @@ def test_every_surviving_record_is_supported(path: Path) -> None:
 
     g = result.grounding
     if g.records_dropped + g.fields_nulled + g.quotes_dropped > 0:
-        assert result.warnings
-    assert result.warnings, "every case holds something unsupported, so it must warn"
+        assert result.warnings, "something was dropped or nulled without a warning"

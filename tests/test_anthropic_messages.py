@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from extractor import (
@@ -233,9 +234,13 @@ def test_shorter_halves_every_list_bound() -> None:
 
 
 def test_json_schema_mode_is_refused() -> None:
-    """instructor's Anthropic JSON_SCHEMA handler does not fit the installed SDK: tools only."""
+    """instructor's Anthropic JSON_SCHEMA handler does not fit the installed SDK: tools only,
+    refused when the settings are built, and by the provider for settings built around that."""
+    with pytest.raises(ValidationError, match="tools only"):
+        _settings(output_mode="json_schema")
+    unchecked = _settings().model_copy(update={"output_mode": "json_schema"})
     with pytest.raises(ConfigurationError, match="anthropic supports --mode tools only"):
-        AnthropicMessages(_settings(output_mode="json_schema"), ScriptedTransport([]))
+        AnthropicMessages(unchecked, ScriptedTransport([]))
 
 
 # --------------------------------------------------------------------------- the answer

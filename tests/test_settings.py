@@ -150,3 +150,95 @@ def test_the_provider_is_a_setting_and_an_unknown_one_is_refused(
     monkeypatch.setenv("EXTRACTOR_PROVIDER", "nosuch")
     with pytest.raises(ValidationError, match="provider"):
         Settings()
+
+
+# --------------------------------------------------------------------------- providers and modes
+
+
+def test_an_anthropic_model_prefix_selects_anthropic() -> None:
+    """'anthropic/NAME' means provider anthropic and model NAME."""
+    settings = Settings(model="anthropic/claude-haiku-4-5")
+    assert (settings.provider, settings.model) == ("anthropic", "claude-haiku-4-5")
+    assert settings.output_mode == "tools"
+
+
+def test_a_prefixed_model_on_a_gateway_stays_openai() -> None:
+    """On a server such as OpenRouter, 'anthropic/...' is that server's model name."""
+    settings = Settings(
+        model="anthropic/claude-3.5-sonnet", base_url="https://openrouter.ai/api/v1"
+    )
+    assert (settings.provider, settings.model) == ("openai", "anthropic/claude-3.5-sonnet")
+
+
+def test_each_provider_reads_only_its_own_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OpenAI key in the environment is never handed to Anthropic, nor the reverse."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-0123456789abcdef")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-0123456789abcdef")
+    assert Settings().key_for_client() == "sk-openai-0123456789abcdef"
+    assert Settings(provider="anthropic").key_for_client() == "sk-ant-0123456789abcdef"
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    with pytest.raises(ConfigurationError, match="ANTHROPIC_API_KEY"):
+        Settings(provider="anthropic").ensure_runnable()
+
+
+def test_anthropic_base_url_as_a_bare_host_gets_its_version_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ANTHROPIC_BASE_URL is a bare host by the SDK's convention; requests need /v1."""
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:8123")
+    assert Settings(provider="anthropic").base_url == "http://127.0.0.1:8123/v1"
+    assert Settings(base_url="http://127.0.0.1:8123").base_url == "http://127.0.0.1:8123"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "mode"),
+    [
+        (None, "tools"),
+        ("https://api.openai.com/v1", "tools"),
+        ("https://gateway.example.com/v1", "tools"),
+        ("http://localhost:11434/v1", "json_schema"),
+        ("http://127.0.0.1:8080/v1", "json_schema"),
+        ("http://10.0.0.5:8000/v1", "json_schema"),
+        ("http://gpu-box.local:8000/v1", "json_schema"),
+    ],
+)
+def test_the_default_output_mode_follows_the_server(base_url: str | None, mode: str) -> None:
+    """Tools for OpenAI and remote servers, json_schema for a server on this machine or LAN."""
+    assert Settings(base_url=base_url).output_mode == mode
+
+
+def test_an_explicit_mode_wins() -> None:
+    """--mode tools against a local server is taken as asked."""
+    assert Settings(base_url="http://localhost:1/v1", output_mode="tools").output_mode == "tools"
+
+
+def test_a_gguf_file_implies_json_schema_a_long_timeout_and_its_name(tmp_path: Path) -> None:
+    """--gguf: constrained JSON, minutes per request allowed, the file named as the model."""
+    model = tmp_path / "tiny-q4.gguf"
+    model.write_bytes(b"GGUF")
+    settings = Settings(gguf=model)
+    assert settings.output_mode == "json_schema"
+    assert settings.model == "tiny-q4.gguf"
+    assert settings.timeout >= 600 and settings.repetition_penalty == 1.1
+    settings.ensure_runnable()
+    assert Settings(gguf=model, timeout=5).timeout == 5
+
+
+def test_a_gguf_file_excludes_a_server_and_anthropic(tmp_path: Path) -> None:
+    """--gguf serves its own server: a base URL or another provider beside it is refused."""
+    with pytest.raises(ValidationError, match="exclude each other"):
+        Settings(gguf=tmp_path / "m.gguf", base_url="http://localhost:1/v1")
+    with pytest.raises(ValidationError, match="provider openai"):
+        Settings(gguf=tmp_path / "m.gguf", provider="anthropic")
+
+
+def test_a_missing_gguf_file_is_refused_early(tmp_path: Path) -> None:
+    """A GGUF path with no file fails before anything starts."""
+    with pytest.raises(ConfigurationError, match="no GGUF model file"):
+        Settings(gguf=tmp_path / "absent.gguf").ensure_runnable()
+
+
+def test_anthropic_refuses_json_schema_mode() -> None:
+    """Anthropic has no constrained JSON mode here: asking for it fails at once."""
+    with pytest.raises(ValidationError, match="tools only"):
+        Settings(provider="anthropic", output_mode="json_schema")

@@ -23,7 +23,9 @@ import httpx2
 from extractor._exceptions import ResponseError
 from extractor.model.cache import CachingTransport, ResponseCache, open_cache
 from extractor.model.cassette import CassetteStore, CassetteTransport
+from extractor.model.local import LocalServer
 from extractor.model.network import NetworkTransport
+from extractor.model.prompting import article_message
 from extractor.model.providers import OPENAI_BASE_URL, PROVIDERS, CutOff, Provider, Unreadable
 from extractor.model.ratelimit import RateLimitedTransport, RateLimiter
 from extractor.model.retry import RetryingTransport
@@ -115,13 +117,26 @@ class ModelClient:
         self._transport = transport
         self._inner = inner
         self._provider: Provider | None = provider
+        self._local: LocalServer | None = None
 
     @property
     def provider(self) -> Provider:
-        """The provider over the HTTP stack, built on first use."""
+        """The provider over the HTTP stack, built on first use.
+
+        With ``settings.gguf`` (and a real network below), this is also when
+        the local model is loaded and served; from then on the settings name
+        its address, like any OpenAI-compatible server's.
+        """
         if self._provider is None:
-            stack = self._transport or build_transport(self.settings, self._inner, cache=self.cache)
-            self._provider = PROVIDERS[self.settings.provider](self.settings, stack)
+            settings = self.settings
+            serve = settings.gguf is not None and settings.mode != "replay"
+            if serve and self._transport is None and self._inner is None:
+                assert settings.gguf is not None
+                self._local = LocalServer(settings.gguf)
+                base_url = self._local.start()
+                self.settings = settings = settings.model_copy(update={"base_url": base_url})
+            stack = self._transport or build_transport(settings, self._inner, cache=self.cache)
+            self._provider = PROVIDERS[settings.provider](settings, stack)
         return self._provider
 
     async def __aenter__(self) -> ModelClient:
@@ -136,10 +151,14 @@ class ModelClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._provider is not None:
-            await self._provider.aclose()
-        if self.cache is not None:
-            self.cache.close()
+        try:
+            if self._provider is not None:
+                await self._provider.aclose()
+        finally:
+            if self._local is not None:
+                self._local.stop()
+            if self.cache is not None:
+                self.cache.close()
 
     async def ask(
         self, messages: list[dict[str, Any]], check: Callable[[DraftExtraction], Verdict]
@@ -201,7 +220,7 @@ def answer_budget(messages: list[dict[str, Any]], cap: int | None) -> int:
     """
     if cap is not None:
         return cap
-    chars = sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str))
+    chars = len(article_message({"messages": messages}))
     return min(_MAX_BUDGET, _BASE_BUDGET + chars // 2)
 
 
