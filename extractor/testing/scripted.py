@@ -83,47 +83,22 @@ def completion_body(
     message's content (``finish_reason`` "tool_calls" then becomes "stop").
     """
     args = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    message: dict[str, Any] = {"role": "assistant", "content": args}
     if as_content:
-        return {
-            "id": "chatcmpl-scripted",
-            "object": "chat.completion",
-            "created": 0,
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop" if finish_reason == "tool_calls" else finish_reason,
-                    "message": {"role": "assistant", "content": args},
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
+        finish_reason = "stop" if finish_reason == "tool_calls" else finish_reason
+    else:
+        call = {"id": "call_scripted", "type": "function"}
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{**call, "function": {"name": tool_name, "arguments": args}}],
         }
     return {
         "id": "chatcmpl-scripted",
         "object": "chat.completion",
         "created": 0,
         "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": finish_reason,
-                "message": {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [
-                        {
-                            "id": "call_scripted",
-                            "type": "function",
-                            "function": {"name": tool_name, "arguments": args},
-                        }
-                    ],
-                },
-            }
-        ],
+        "choices": [{"index": 0, "finish_reason": finish_reason, "message": message}],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
