@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx2
 import pytest
 
-from extractor import ReplayMissError, Settings, extract, read_document
+from extractor import ReplayMissError, ResponseError, Settings, extract, read_document
+from extractor.model.client import ModelClient, Verdict
 from extractor.schemas import Extraction
+from extractor.testing import completion_body, scripted_settings
 
 from .conftest import CASSETTES, SEED
 
@@ -71,3 +74,18 @@ def test_a_tools_mode_replay_does_not_find_json_schema_answers() -> None:
     settings = Settings(mode="replay", cassette_dir=CASSETTES / SPEC, output_mode="tools")
     with pytest.raises(ReplayMissError):
         extract(read_document(SEED, max_bytes=10**7), settings=settings)
+
+
+async def test_an_answer_without_json_names_the_mode_to_try() -> None:
+    """A server that ignores response_format answers in prose; the error names --mode tools."""
+
+    prose = completion_body("Sure! Here are the meetings I found: ...", as_content=True)
+
+    class Prose(httpx2.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            return httpx2.Response(200, json=prose)
+
+    settings = scripted_settings(output_mode="json_schema", reasks=1)
+    async with ModelClient(settings, inner=Prose()) as client:
+        with pytest.raises(ResponseError, match="try --mode tools"):
+            await client.ask([{"role": "user", "content": "article"}], lambda d: Verdict([]))

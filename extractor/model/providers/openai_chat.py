@@ -245,6 +245,13 @@ class OpenAIChat:
                 "the model answered in text instead of calling the tool (this server or model "
                 "does not follow forced tool calls): try --mode json_schema"
             )
+        if self.mode == "json_schema" and message is not None and not message.tool_calls:
+            content = (message.content or "").lstrip()
+            if not content.startswith("{") and choices[0].finish_reason != "length":
+                raise Unreadable(
+                    "the answer holds no JSON object (if this server ignores response_format "
+                    "json_schema, try --mode tools)"
+                )
         try:
             draft: DraftExtraction = self.handlers.response_parser(
                 response=answer,
