@@ -31,10 +31,13 @@ OUT --no-cache --concurrency 1 --timeout T --model ID`` plus any ``--ours-arg``,
 with no ``EXTRACTOR_*``/``OPENAI_*`` variable from the environment. Its output
 mode is ``--mode json_schema`` when the CLI has the option (``--ours-mode``),
 else whatever it picks; each answer's token limit is the CLI's own (1,024 plus
-one per two characters of article, at most 8,192). The CLI's start-up (measured
-once, ``python -m extractor --help``) is inside its seconds per article and is
-shown separately. Tokens come from each ``Extraction.run.usage`` (the server's
-counters when the article failed).
+one per two characters of article, at most 8,192). The CLI's start-up (the
+best of three ``python -c "import extractor.cli"``: interpreter and imports) is
+inside its seconds per article and is shown separately; "pipeline s / article,
+start aside" subtracts it, a difference of two noisy figures that can come out
+below zero when the pipeline's own work is smaller than the start's spread.
+Tokens come from each ``Extraction.run.usage`` (the server's counters when the
+article failed).
 
 **The peer** (``--peer langextract``) is ``bench/peer_langextract.py``, run with
 ``--peer-python`` (default ``/work/models/lxvenv/bin/python``: LangExtract 1.7.1
@@ -53,7 +56,8 @@ come from each response's ``usage`` and llama.cpp ``timings``.
 - ``participant`` (text: the words naming or describing it; attributes ``name``,
   ``title``, ``organisation``, ``state``, ``kind``) becomes a ``Participant``:
   organisation and state normalised by the project's own tables (canonical
-  names, ISO codes, the article's own acronyms), people merged by the project's
+  names, ISO codes, the article's own acronyms; a ``state`` kind without a state
+  gets its name's code, as in our assembly), people merged by the project's
   identity rules. Only participants a meeting or claim refers to are kept, as
   in our records.
 - ``meeting`` (text: the words naming it; ``sides``: names as written,
@@ -363,12 +367,12 @@ def _clean_env() -> dict[str, str]:
 
 
 def cli_start_seconds() -> float:
-    """Wall time of the CLI's start-up alone (interpreter, imports, ``--help``): best of three."""
+    """Wall time of the CLI's start-up alone (interpreter and imports): best of three."""
     times = []
     for _ in range(3):
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "extractor", "--help"],
+            [sys.executable, "-c", "import extractor.cli"],
             env=_clean_env(),
             capture_output=True,
             check=False,
@@ -827,6 +831,9 @@ def _participants(
             {(e.start, e.end): e for s in group for e in s.mentions}.values(), key=lambda e: e.start
         )
         state_written = next((s.state for s in group if s.state), None)
+        state = country_code(state_written)
+        if state is None and group[0].kind is ParticipantKind.state:  # as our assembly does
+            state = country_code(named.name) or country_code(named.written)
         pid = stable_id("p", doc_sha, named.name or "", named.written, n)
         for i in members:
             ids[id(sides[i])] = pid
@@ -837,7 +844,7 @@ def _participants(
                 name=named.name,
                 title=named.title or next((s.title for s in group if s.title), None),
                 organisation=next((orgs[i] for i in members if orgs[i]), None),
-                state=country_code(state_written),
+                state=state,
                 state_as_written=state_written,
                 mentions=mentions,
                 unchecked=["title", "kind"],
@@ -1072,6 +1079,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def code_state() -> str:
+    """The commit ours runs at, and whether the pipeline's files differ from it."""
+
+    def git(*command: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(REPO), *command], capture_output=True, text=True, check=False
+        )
+        return done.stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "extractor", "schemas", "prompts").splitlines()
+    return f"{git('rev-parse', '--short', 'HEAD')}" + (
+        f" + {len(changed)} uncommitted files in extractor/, schemas/, prompts/" if changed else ""
+    )
+
+
 def _write(path: Path | None, report: dict[str, Any]) -> None:
     if path:
         path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -1094,6 +1116,8 @@ def main(argv: Iterable[str] | None = None) -> None:
         "systems": {},
     }
     systems: dict[str, dict[str, Any]] = report["systems"]
+    report["config"]["code"] = code_state()
+    print(f"code: {report['config']['code']}", flush=True)
     with llama_server(args, workdir / "server.log") as base_url:
         model = _model_id(base_url)
         report["config"] |= {"model_id": model, "base_url_used": base_url}
