@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import os
+import socket
 import sys
 from datetime import date
 from pathlib import Path
@@ -191,6 +193,77 @@ def test_directory(tmp_path: Path) -> None:
     """A directory raises InputNotFoundError naming it."""
     with pytest.raises(InputNotFoundError, match="directory"):
         read_document(tmp_path, max_bytes=LIMIT)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
+    """A FIFO is refused at once (opening it would wait for a writer forever)."""
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(InputNotFoundError) as info:
+        read_document(fifo, max_bytes=LIMIT)
+    assert str(info.value) == f"{fifo}: not a regular file (FIFO)"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_character_device_is_refused() -> None:
+    """A device such as /dev/zero, which would never end, is refused, not read."""
+    with pytest.raises(InputNotFoundError, match=r"^/dev/zero: not a regular file \(character device\)$"):
+        read_document("/dev/zero", max_bytes=LIMIT)
+
+
+def test_socket_is_refused(tmp_path: Path) -> None:
+    """A Unix socket is refused with its kind named."""
+    path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(InputNotFoundError, match=r"not a regular file \(socket\)"):
+            read_document(path, max_bytes=LIMIT)
+
+
+def test_a_fifo_swapped_in_after_the_stat_is_still_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What is opened is checked again, and the open does not block on a FIFO."""
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    regular = write(tmp_path, b"text")
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path: real_stat(regular))  # the race: stat saw a file
+    with pytest.raises(InputNotFoundError, match=r"not a regular file \(FIFO\)"):
+        read_document(fifo, max_bytes=LIMIT)
+
+
+def test_read_is_bounded_when_the_file_grows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that grows after the stat is read no further than the limit plus one byte."""
+    path = write(tmp_path, b"x" * 10)
+    path.write_bytes(b"x" * 10_000)
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def stale(status: os.stat_result) -> os.stat_result:  # the size the file had at first
+        return os.stat_result((*status[:6], 10, *status[7:]))
+
+    monkeypatch.setattr(os, "stat", lambda path: stale(real_stat(path)))
+    monkeypatch.setattr(os, "fstat", lambda fd: stale(real_fstat(fd)))
+    reads: list[int] = []
+    real_fdopen = os.fdopen
+
+    def counting_fdopen(fd: int, mode: str) -> object:
+        handle = real_fdopen(fd, mode)
+        real_read = handle.read
+
+        def read(n: int = -1) -> bytes:
+            data = real_read(n)
+            reads.append(len(data))
+            return data
+
+        handle.read = read  # type: ignore[method-assign]
+        return handle
+
+    monkeypatch.setattr(os, "fdopen", counting_fdopen)
+    with pytest.raises(InputTooLargeError, match="more than 100 bytes"):
+        read_document(path, max_bytes=100)
+    assert sum(reads) == 101
 
 
 def test_too_large_file_is_refused_before_reading(

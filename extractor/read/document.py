@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from stat import S_ISDIR
+from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 
 from extractor._exceptions import (
     BinaryInputError,
@@ -372,7 +374,11 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
 
     The size is checked before the file is read, so a stray multi-gigabyte
     file costs a ``stat`` and not the memory; the read itself is also capped
-    in case the file grows meanwhile or is not a regular file.
+    (at most ``max_bytes + 1`` bytes) in case the file grows meanwhile. Only a
+    regular file is read: opening a FIFO would wait for a writer and reading a
+    device may never end, so both are refused before they are opened, and the
+    open itself does not block (a FIFO swapped in after the ``stat`` is caught
+    by the ``fstat`` of what was opened).
     """
     if str(path) == STDIN:
         source = _STDIN_SOURCE
@@ -382,20 +388,15 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
         return document_from_text(_decode(data, source), source)
 
     source = str(path)
-    file = Path(path)
     try:
-        status = file.stat()  # one stat for both checks
-        if S_ISDIR(status.st_mode):
-            raise InputNotFoundError(f"{source}: is a directory, not a file")
-        size = status.st_size
-    except FileNotFoundError:
-        raise InputNotFoundError(f"{source}: no such file") from None
-    except OSError as exc:
-        raise InputNotFoundError(f"{source}: cannot read ({exc.strerror or exc})") from None
-    if size > max_bytes:
-        raise _too_large(source, size, max_bytes)
-    try:
-        with file.open("rb") as handle:
+        size = _regular_size(source, os.stat(path))
+        if size > max_bytes:
+            raise _too_large(source, size, max_bytes)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            size = _regular_size(source, os.fstat(fd))  # what was opened, not what was named
+            if size > max_bytes:
+                raise _too_large(source, size, max_bytes)
             # Asking for the size the file had, plus one byte to notice growth, spares
             # allocating (and shrinking) a buffer of max_bytes for every small article;
             # a file that grew meanwhile is read on up to the cap, as before.
@@ -409,3 +410,22 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
     if len(data) > max_bytes:
         raise _too_large(source, max_bytes, max_bytes, at_least=True)
     return document_from_text(_decode(data, source), source)
+
+
+_NOT_REGULAR: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (S_ISFIFO, "FIFO"),
+    (S_ISCHR, "character device"),
+    (S_ISBLK, "block device"),
+    (S_ISSOCK, "socket"),
+)
+
+
+def _regular_size(source: str, status: os.stat_result) -> int:
+    """The size of a regular file, or the one-line reason it is not one."""
+    mode = status.st_mode
+    if S_ISDIR(mode):
+        raise InputNotFoundError(f"{source}: is a directory, not a file")
+    if not S_ISREG(mode):
+        kind = next((name for test, name in _NOT_REGULAR if test(mode)), "special file")
+        raise InputNotFoundError(f"{source}: not a regular file ({kind})")
+    return status.st_size
