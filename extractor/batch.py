@@ -1,10 +1,18 @@
 """Many documents at once: bounded concurrency, results as they complete, resume.
 
 A fixed number of workers pull paths from one shared iterator, so memory holds
-``concurrency`` documents in flight, not the corpus. Each result (or error
-record) is handed on the moment it is ready, which lets the CLI write it to
-JSONL at once. Resuming reads what an earlier run wrote and skips documents
-already done, keyed by text hash, model and prompt version.
+``concurrency`` documents in flight, not the corpus, and they share one limiter
+with every chunk of every document, so ``concurrency`` also bounds the requests
+in flight. Files are read in a worker thread: a slow disk or a stalled network
+mount must not stop the event loop and every request with it. Each result (or
+error record) is handed on the moment it is ready, which lets the CLI write it
+to JSONL at once. A ``ConfigurationError`` (a refused key, an unknown model)
+would be met by every document alike, so it ends the run instead of becoming
+an error record per document.
+
+Resuming reads what an earlier run wrote and skips documents already done,
+keyed by source and text hash; it refuses an output that is not this tool's
+JSONL, or one written with another model or prompt version.
 """
 
 from __future__ import annotations
@@ -13,77 +21,185 @@ import asyncio
 import json
 import logging
 import os
+import re
+import shutil
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from extractor._exceptions import ExtractorError, InputError
+from extractor._exceptions import ConfigurationError, ExtractorError, InputError
 from extractor.model.client import ModelClient
+from extractor.model.prompting import load_prompt
 from extractor.read.document import Document, read_document
-from extractor.runner import extract_document
+from extractor.runner import extract_document, gather_or_cancel
 from extractor.schemas import ErrorRecord, Result
 from extractor.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ResumeKey = tuple[str, str, str]
+ResumeKey = tuple[str, str]
+"""A document's identity for resuming: its source and its text's SHA-256. Two inputs with
+the same text are two documents; a file whose text changed is a new one."""
 _PERMANENT = {cls.__name__ for cls in InputError.__subclasses__()} | {"InputError"}
-
-
-def resume_key(sha256: str, model: str, prompt_version: str) -> ResumeKey:
-    return (sha256, model, prompt_version)
+_KINDS = ("extraction", "error")
+_TORN = re.compile(rb'\{\s*"kind"\s*:')
+"""How a line of ours cut short begins (the first line of a file has nothing else to go by)."""
 
 
 @dataclass
 class ResumeState:
-    """What an earlier run already wrote to the output, and should not be done again."""
+    """What an earlier run already wrote to the output, and should not be done again.
+
+    Dropped lines come in three kinds: ``torn``, a last line cut short by a
+    killed run (normal; its document is done again); ``retried``, transient
+    errors whose documents are tried again; ``foreign``, lines that are not
+    records of ours (a damaged file), for which the original is kept at
+    ``backup`` before the rewrite.
+    """
 
     done: set[ResumeKey] = field(default_factory=set)
     failed_for_good: set[str] = field(default_factory=set)
     kept: int = 0
-    dropped: int = 0
+    torn: int = 0
+    retried: int = 0
+    foreign: int = 0
+    backup: Path | None = None
 
-    def skip(self, document: Document, model: str, prompt_version: str) -> bool:
-        return resume_key(document.sha256, model, prompt_version) in self.done
+    @property
+    def dropped(self) -> int:
+        return self.torn + self.retried + self.foreign
+
+    def skip(self, document: Document) -> bool:
+        return (document.source, document.sha256) in self.done
+
+    def report(self, path: Path) -> str:
+        """One line saying what the resume dropped from ``path``, or "" when nothing."""
+        if not self.dropped:
+            return ""
+        parts = [
+            f"{n} {what}"
+            for n, what in (
+                (self.torn, "cut short"),
+                (self.retried, "transient errors to retry"),
+                (self.foreign, "not records of this tool"),
+            )
+            if n
+        ]
+        line = (
+            f"resuming {path}: kept {self.kept} lines, dropped {self.dropped} ({', '.join(parts)})"
+        )
+        return line + (f"; the original is kept as {self.backup}" if self.backup else "")
 
 
-def prepare_resume(path: Path) -> ResumeState:
+def prepare_resume(path: Path, settings: Settings) -> ResumeState:
     """Read an output JSONL for resuming, and rewrite it to hold only lines to keep.
 
     Kept: extractions, and errors no rerun can fix (unreadable input). Dropped:
-    a line cut short by a killed run, and transient errors (network, model),
-    whose documents are tried again. The rewrite is atomic (write, then rename).
+    a line cut short by a killed run, transient errors (network, model), whose
+    documents are tried again, and lines that are not records of ours, after
+    the original is copied to a backup. The rewrite is atomic (write, then
+    rename) and skipped when nothing is dropped.
+
+    Refused with a ``ConfigurationError``, the file untouched: a path that is
+    not a regular file, a file whose first line is not a record of ours (a
+    ``-f json`` output, someone's notes: rewriting would destroy it), and one
+    holding extractions of another model or prompt version (keeping them
+    would give those documents twice, or mix two runs in one output).
     """
     state = ResumeState()
     if not path.exists():
         return state
-    kept_lines: list[str] = []
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-                if not line.endswith("\n"):
-                    raise ValueError("cut short")
-            except ValueError:
-                state.dropped += 1
-                continue
-            if record.get("kind") == "extraction":
-                doc, run = record["document"], record["run"]
-                state.done.add(resume_key(doc["sha256"], run["model"], run["prompt_version"]))
-            elif record.get("kind") == "error" and record.get("error_type") in _PERMANENT:
-                state.failed_for_good.add(record["source"])
-            else:
-                state.dropped += 1
-                continue
-            kept_lines.append(line)
-    state.kept = len(kept_lines)
+    if not path.is_file():
+        raise ConfigurationError(f"cannot resume into {path}: not a regular file")
+    model, version = settings.model, load_prompt().version
     tmp = path.with_name(path.name + ".resume-tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        out.writelines(kept_lines)
-        out.flush()
-        os.fsync(out.fileno())
-    tmp.replace(path)
+    try:
+        with path.open("rb") as handle, tmp.open("wb") as out:
+            seen_record = False
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                record = _record(line)
+                if record is None:
+                    # Only the last line can lack its newline: a write cut short by a kill.
+                    if not line.endswith(b"\n") and (seen_record or _TORN.match(line)):
+                        state.torn += 1
+                    elif not seen_record:
+                        raise ConfigurationError(
+                            f"cannot resume into {path}: line {number} is not a record of "
+                            "extractor's JSONL output; use -o with a new file"
+                        )
+                    else:
+                        state.foreign += 1
+                    continue
+                seen_record = True
+                if record["kind"] == "extraction":
+                    run = record["run"]
+                    if (run["model"], run["prompt_version"]) != (model, version):
+                        raise ConfigurationError(
+                            f"{path} was written with model {run['model']}, prompt "
+                            f"{run['prompt_version']} (this run: {model}, {version}); resume "
+                            "with the same model and prompt, or write to a new output"
+                        )
+                    doc = record["document"]
+                    state.done.add((doc["source"], doc["sha256"]))
+                elif record["error_type"] in _PERMANENT:
+                    state.failed_for_good.add(record["source"])
+                else:
+                    state.retried += 1
+                    continue
+                state.kept += 1
+                out.write(line)
+            if state.dropped:
+                out.flush()
+                os.fsync(out.fileno())
+        if state.dropped:
+            if state.foreign:
+                state.backup = _free_name(path.with_name(path.name + ".bak"))
+                shutil.copy2(path, state.backup)
+            tmp.replace(path)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot resume {path}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     return state
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    """The line as one of our records, with the fields resuming reads; else None."""
+    if not line.endswith(b"\n"):
+        return None  # cut short, even if what is there parses
+    try:
+        record = json.loads(line)
+    except ValueError:  # also undecodable UTF-8
+        return None
+    if not isinstance(record, dict) or record.get("kind") not in _KINDS:
+        return None
+    try:
+        if record["kind"] == "extraction":
+            doc, run = record["document"], record["run"]
+            fields: tuple[object, ...] = (
+                doc["source"],
+                doc["sha256"],
+                run["model"],
+                run["prompt_version"],
+            )
+        else:
+            fields = (record["source"], record["error_type"])
+    except (KeyError, TypeError):
+        return None
+    return record if all(isinstance(f, str) for f in fields) else None
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2``...: the first that does not exist, so no backup
+    replaces an earlier one."""
+    candidate, n = path, 0
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{n}")
+    return candidate
 
 
 Skip = Callable[[Document], bool]
@@ -97,19 +213,28 @@ async def iter_results(
     skip: Skip | None = None,
     skip_sources: set[str] | None = None,
 ) -> AsyncIterator[tuple[int, Result | None]]:
-    """``(input index, result)`` as each document completes; ``None`` for a skipped one."""
+    """``(input index, result)`` as each document completes; ``None`` for a skipped one.
+
+    Raises ``ConfigurationError`` as soon as one document meets it, with the
+    documents in flight cancelled: what was yielded before stays valid.
+    """
     settings: Settings = client.settings
     numbered = iter(enumerate(paths))
+    limiter = asyncio.Semaphore(max(concurrency, 1))
     queue: asyncio.Queue[tuple[int, Result | None] | None] = asyncio.Queue()
 
     async def one(path: str | Path) -> Result | None:
         if skip_sources and str(path) in skip_sources:
             return None
         try:
-            document = read_document(path, max_bytes=settings.max_input_bytes)
+            document = await asyncio.to_thread(
+                read_document, path, max_bytes=settings.max_input_bytes
+            )
             if skip and skip(document):
                 return None
-            return await extract_document(document, client)
+            return await extract_document(document, client, limiter=limiter)
+        except ConfigurationError:
+            raise  # every other document would fail alike: end the run
         except ExtractorError as exc:
             return ErrorRecord(source=str(path), error_type=type(exc).__name__, message=str(exc))
         except Exception as exc:  # a bug must cost one document, not the batch
@@ -126,7 +251,7 @@ async def iter_results(
 
     async def run_workers() -> None:
         try:
-            await asyncio.gather(*(worker() for _ in range(max(concurrency, 1))))
+            await gather_or_cancel(worker() for _ in range(max(concurrency, 1)))
         finally:
             await queue.put(None)
 

@@ -261,13 +261,22 @@ class _Job:
     ok: int = 0
     skipped: int = 0
     tokens: int = 0
+    """Tokens this run paid for: prompt-cache reads and results from our cache excluded."""
+    prompt_cached: int = 0
+    """Prompt tokens the provider's prompt cache served (billed at a fraction)."""
+    from_cache: int = 0
+    """Results taken whole from the response cache: no request, no token spent now."""
     dropped: int = 0
     nulled: int = 0
     quotes_cut: int = 0
     failures: list[ErrorRecord] = field(default_factory=list)
 
     async def run(self) -> int:
-        state = prepare_resume(self.output) if self.resume and self.output else None
+        state = None
+        if self.resume and self.output:
+            state = prepare_resume(self.output, self.settings)
+            if note := state.report(self.output):
+                typer.echo(f"extractor: {note}", err=True)
         mode = "a" if state else "w"
         out = open(self.output, mode, encoding="utf-8") if self.output else sys.stdout  # noqa: SIM115
         writer = WRITERS[self.fmt](out, single=self.single)
@@ -305,7 +314,12 @@ class _Job:
             typer.echo(f"extractor: error: {message}", err=True)
         else:
             self.ok += 1
-            self.tokens += result.run.usage.total_tokens
+            usage = result.run.usage
+            if result.run.cached:
+                self.from_cache += 1
+            else:
+                self.tokens += usage.total_tokens - usage.cache_read_tokens
+                self.prompt_cached += usage.cache_read_tokens
             self.dropped += result.grounding.records_dropped
             self.nulled += result.grounding.fields_nulled
             self.quotes_cut += result.grounding.quotes_dropped
@@ -336,10 +350,20 @@ class _Job:
         cut = f"; {c}" if (c := self._cut()) else ""
         typer.echo(
             f"extractor: {self.ok} extracted, {len(self.failures)} errors, "
-            f"{self.skipped} skipped, {self.tokens:,} tokens in {seconds:.1f} s "
+            f"{self.skipped} skipped, {self._tokens()} in {seconds:.1f} s "
             f"({rate:.1f} documents/s{cpu}){cut}",
             err=True,
         )
+
+    def _tokens(self) -> str:
+        """Tokens spent, told apart from what caches saved: a rerun from the cache spent
+        nothing, and prompt-cache reads cost a fraction of a prompt token."""
+        saved = []
+        if self.prompt_cached:
+            saved.append(f"+{self.prompt_cached:,} prompt tokens from the provider's cache")
+        if self.from_cache:
+            saved.append(f"{self.from_cache} {_plural(self.from_cache, 'result')} from the cache")
+        return f"{self.tokens:,} tokens spent" + (f" ({'; '.join(saved)})" if saved else "")
 
 
 @contextmanager
@@ -373,6 +397,10 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[_Job], None]]:
             )
 
         yield advance
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
 
 
 def _exit_code(record: ErrorRecord) -> int:

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from extractor.batch import Result, ResumeState, iter_results, prepare_resume
 from extractor.model.client import ModelClient
-from extractor.model.prompting import load_prompt
 from extractor.read.document import Document, document_from_text
 from extractor.runner import extract_document
 from extractor.schemas import Extraction
@@ -63,7 +62,11 @@ async def aextract_paths(
 
     A file that cannot be read or extracted yields an ``ErrorRecord`` and the
     rest go on; ``Extraction.document.source`` / ``ErrorRecord.source`` say
-    which file a result belongs to.
+    which file a result belongs to. ``concurrency`` bounds the model requests
+    in flight, chunks of long documents included. A ``ConfigurationError``
+    met on the way (the server refuses the key, does not know the model) is
+    raised at once, the documents in flight cancelled: every other document
+    would fail the same way.
     """
     settings = settings or Settings()
     settings.ensure_runnable()
@@ -82,21 +85,18 @@ async def aextract_indexed(
 ) -> AsyncIterator[tuple[int, Result | None]]:
     """``(input index, result)`` for every path as it completes; what the CLI runs on.
 
-    With ``resume`` (from ``prepare_resume`` on an earlier output), a document
-    already extracted with this model and prompt, or an input that can never be
-    read, yields ``None`` instead of being extracted again.
+    With ``resume`` (from ``prepare_resume`` on an earlier output, which
+    checks it was written with this model and prompt), a document already
+    extracted (same source, same text), or an input that can never be read,
+    yields ``None`` instead of being extracted again.
     """
     settings.ensure_runnable()
-    skip = None
-    if resume is not None:
-        version, model = load_prompt().version, settings.model
-        skip = lambda document: resume.skip(document, model, version)  # noqa: E731
     async with ModelClient(settings) as client:
         async for item in iter_results(
             paths,
             client,
             concurrency=concurrency,
-            skip=skip,
+            skip=resume.skip if resume else None,
             skip_sources=resume.failed_for_good if resume else None,
         ):
             yield item

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
+from typing import TypeVar
 
 from extractor.ground.assemble import assemble
 from extractor.ground.support import Article, review
@@ -16,20 +17,50 @@ from extractor.read.document import Document
 from extractor.schemas import Extraction, RunInfo, Usage
 from extractor.schemas.draft import DraftExtraction, combine
 
+T = TypeVar("T")
+
+DEFAULT_CONCURRENCY = 4
+"""Requests in flight for one document extracted on its own (``aextract``): the same as
+``aextract_paths``'s default, so a long article alone cannot send all its chunks at once."""
+
+
+async def gather_or_cancel(aws: Iterable[Awaitable[T]]) -> list[T]:
+    """``asyncio.gather``, except that the first failure cancels the rest.
+
+    Plain ``gather`` lets the others run on after one fails; their answers
+    would be thrown away, and each of them costs requests (a refused key
+    would be met once per chunk or per worker instead of once).
+    """
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()  # a no-op for the finished ones
+        await asyncio.gather(*tasks, return_exceptions=True)  # none outlives the call
+
 
 async def _ask_chunk(
-    document: Document, chunk: Chunk, client: ModelClient, prompt: Prompt, whole: Article
+    document: Document,
+    chunk: Chunk,
+    client: ModelClient,
+    prompt: Prompt,
+    whole: Article,
+    limiter: asyncio.Semaphore,
 ) -> DraftAnswer:
     """The model's answer for one chunk; its support is checked against that chunk's text.
 
     A one-chunk document is checked against ``whole``, the article assembly
-    checks it against again, so what it looks up is built once.
+    checks it against again, so what it looks up is built once. ``limiter`` is
+    held for the whole ask (its re-asks go one after another), so the run's
+    requests in flight never exceed its permits, however many chunks wait.
     """
-    if chunk.count == 1:
-        return await client.ask(prompt.messages(document), _checker(whole))
-    part = replace(document, text=document.text[chunk.start : chunk.end])
-    messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count)
-    answer = await client.ask(messages, _checker(Article(part.text)))
+    async with limiter:
+        if chunk.count == 1:
+            return await client.ask(prompt.messages(document), _checker(whole))
+        part = replace(document, text=document.text[chunk.start : chunk.end])
+        messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count)
+        answer = await client.ask(messages, _checker(Article(part.text)))
     label = f"part {chunk.index + 1}/{chunk.count}"
     answer.warnings = [f"{label}: {w}" for w in answer.warnings]
     return answer
@@ -46,22 +77,29 @@ def _checker(article: Article) -> Callable[[DraftExtraction], Verdict]:
     return check
 
 
-async def extract_document(document: Document, client: ModelClient) -> Extraction:
+async def extract_document(
+    document: Document, client: ModelClient, *, limiter: asyncio.Semaphore | None = None
+) -> Extraction:
     """Extract one document through an open client (shared by every entry point).
 
     A document longer than ``chunk_chars`` is split; the chunks are asked
     concurrently and their drafts combined, then grounded against the whole
-    text, so offsets always refer to the original document.
+    text, so offsets always refer to the original document. ``limiter`` bounds
+    the requests in flight: a batch passes the one its documents share, so a
+    long article's chunks wait their turn with everyone else's; without one,
+    the document gets ``DEFAULT_CONCURRENCY``.
     """
     settings = client.settings
     prompt = load_prompt()
+    if limiter is None:
+        limiter = asyncio.Semaphore(DEFAULT_CONCURRENCY)
     cache = client.cache
     if cache is None:
-        return await _extract(document, client, prompt)
+        return await _extract(document, client, prompt, limiter)
     key = result_key(document.sha256, settings, prompt.version)
     if (stored := cache.get_result(key)) is not None:
         return _from_cache(stored, document)
-    result = await _extract(document, client, prompt)
+    result = await _extract(document, client, prompt, limiter)
     cache.put_result(key, result.model_dump_json())
     return result
 
@@ -77,15 +115,17 @@ def _from_cache(stored: str, document: Document) -> Extraction:
     )
 
 
-async def _extract(document: Document, client: ModelClient, prompt: Prompt) -> Extraction:
+async def _extract(
+    document: Document, client: ModelClient, prompt: Prompt, limiter: asyncio.Semaphore
+) -> Extraction:
     settings = client.settings
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
     whole = Article(document.text)
     if len(chunks) == 1:  # most documents: no task to schedule for the one ask
-        answers = [await _ask_chunk(document, chunks[0], client, prompt, whole)]
+        answers = [await _ask_chunk(document, chunks[0], client, prompt, whole, limiter)]
     else:
-        answers = await asyncio.gather(
-            *(_ask_chunk(document, c, client, prompt, whole) for c in chunks)
+        answers = await gather_or_cancel(
+            _ask_chunk(document, c, client, prompt, whole, limiter) for c in chunks
         )
     run = RunInfo(
         model=settings.model,

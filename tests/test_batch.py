@@ -12,6 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 from extractor.batch import prepare_resume
+from extractor.model.prompting import load_prompt
+from extractor.settings import Settings
 from extractor.testing.fakeserver import FakeServerConfig, run_in_thread
 
 
@@ -130,10 +132,11 @@ def test_resume_after_sigkill_ends_with_every_document_exactly_once(tmp_path: Pa
 def test_prepare_resume_keeps_results_and_permanent_errors(tmp_path: Path) -> None:
     """Finished documents and unreadable files stay; transient errors and torn lines go."""
     out = tmp_path / "out.jsonl"
+    settings = Settings(model="m", cache=False)
     extraction = {
         "kind": "extraction",
         "document": {"sha256": "abc", "source": "a.txt"},
-        "run": {"model": "m", "prompt_version": "v"},
+        "run": {"model": "m", "prompt_version": load_prompt().version},
     }
     lines = [
         json.dumps(extraction),
@@ -155,8 +158,9 @@ def test_prepare_resume_keeps_results_and_permanent_errors(tmp_path: Path) -> No
         ),
     ]
     out.write_text("\n".join(lines) + "\n" + '{"kind": "extr', encoding="utf-8")
-    state = prepare_resume(out)
-    assert state.done == {("abc", "m", "v")}
+    state = prepare_resume(out, settings)
+    assert state.done == {("a.txt", "abc")}
     assert state.failed_for_good == {"b.txt"}
-    assert (state.kept, state.dropped) == (2, 2)
+    assert (state.kept, state.torn, state.retried, state.foreign) == (2, 1, 1, 0)
+    assert state.backup is None  # nothing but what a kill and a retry leave behind
     assert out.read_text(encoding="utf-8").splitlines() == lines[:2]

@@ -114,7 +114,7 @@ def test_batch_ends_with_one_summary_line(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     (summary,) = result.stderr.splitlines()
     pattern = (
-        r"extractor: 2 extracted, 0 errors, 0 skipped, [\d,]+ tokens in [\d.]+ s "
+        r"extractor: 2 extracted, 0 errors, 0 skipped, [\d,]+ tokens spent in [\d.]+ s "
         r"\([\d.]+ documents/s, [\d.]+ ms CPU each\)"
     )
     assert re.fullmatch(pattern, summary), summary
@@ -328,10 +328,10 @@ def test_unexpected_failure_in_a_batch_names_the_file(
     boom = _copy_seed(tmp_path, "boom.txt")
     real = extractor.batch.extract_document
 
-    async def flaky(document: Any, client: Any) -> Any:
+    async def flaky(document: Any, client: Any, **kwargs: Any) -> Any:
         if document.source.endswith("boom.txt"):
             raise RuntimeError("kaboom")
-        return await real(document, client)
+        return await real(document, client, **kwargs)
 
     monkeypatch.setattr(extractor.batch, "extract_document", flaky)
     result = _invoke("extract", str(SEED), str(boom), "-f", "jsonl", *REPLAY)

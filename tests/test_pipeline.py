@@ -132,10 +132,10 @@ async def test_unexpected_exception_becomes_internal_error(
     shutil.copyfile(SEED, boom)
     real = extractor.batch.extract_document
 
-    async def flaky(document: Any, client: Any) -> Any:
+    async def flaky(document: Any, client: Any, **kwargs: Any) -> Any:
         if document.source == str(boom):
             raise ZeroDivisionError("division by zero in a test")
-        return await real(document, client)
+        return await real(document, client, **kwargs)
 
     monkeypatch.setattr(extractor.batch, "extract_document", flaky)
     results = await _collect([boom, SEED], settings=_replay(), concurrency=1)
