@@ -136,11 +136,16 @@ def prepare_resume(path: Path, settings: Settings) -> ResumeState:
                 seen_record = True
                 if record["kind"] == "extraction":
                     run = record["run"]
-                    if (run["model"], run["prompt_version"]) != (model, version):
+                    if run["model"] != model:
                         raise ConfigurationError(
-                            f"{path} was written with model {run['model']}, prompt "
-                            f"{run['prompt_version']} (this run: {model}, {version}); resume "
-                            "with the same model and prompt, or write to a new output"
+                            f"{path} was written with model {run['model']}, not {model}; "
+                            f"resume with the same model (--model {run['model']}) "
+                            "or write to a new output"
+                        )
+                    if run["prompt_version"] != version:
+                        raise ConfigurationError(
+                            f"{path} was written with prompt {run['prompt_version']}, not "
+                            f"{version}; write to a new output to use this prompt"
                         )
                     doc = record["document"]
                     state.done.add((doc["source"], doc["sha256"]))
