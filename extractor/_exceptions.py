@@ -15,19 +15,31 @@ message and an exit code instead of a traceback::
     ├── CassetteError           record/replay problems
     │   └── ReplayMissError         replay mode met a request no fixture answers
     └── ModelError              the model could not be reached or gave nothing usable
-        ├── TransportError          network faults left after the retry budget
+        ├── TransportError          network faults and error statuses the retries did not clear
         └── ResponseError           no parseable answer after the re-ask budget
 
 Each class carries ``exit_code`` so the CLI maps families to distinct codes.
+
+Every message is scrubbed of secrets when the error is created
+(``extractor._redact.scrub``): a message often quotes what a server said, and
+a server may repeat the key it was sent. So whatever is built from
+``str(exc)`` (an error record, a stderr line, a log) is clean.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from extractor._redact import scrub
+
 
 class ExtractorError(Exception):
-    """Root of every error the package raises on purpose."""
+    """Root of every error the package raises on purpose; its message never holds a secret."""
 
     exit_code = 1
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigurationError(ExtractorError):
@@ -79,7 +91,8 @@ class ModelError(ExtractorError):
 
 
 class TransportError(ModelError):
-    """Network faults (timeouts, 429, 5xx) outlasted the retry budget."""
+    """The server could not be reached, did not answer in time, or answered an error status
+    (after the retries, for the faults that are retried)."""
 
 
 class ResponseError(ModelError):

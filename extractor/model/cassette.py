@@ -8,7 +8,8 @@ under the SDK, a replay exercises the real SDK parsing, instructor's validation
 and re-asks, and the whole pipeline.
 
 No request header is ever stored, so no API key can reach a cassette; only an
-allow-list of response headers is kept.
+allow-list of response headers is kept, only 200 answers are recorded, and any
+secret the run knows is scrubbed from an answer before it is written.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import httpx2
 import orjson
 
 from extractor._exceptions import CassetteError, ReplayMissError
+from extractor._redact import scrub_known
 from extractor.model.prompting import article_message
 
 CassetteMode = Literal["record", "replay"]
@@ -172,7 +174,9 @@ def decoded_response(
         for k, v in response.headers.multi_items()
         if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
     ]
-    return httpx2.Response(response.status_code, headers=headers, content=content, request=request)
+    fresh = httpx2.Response(response.status_code, headers=headers, content=content, request=request)
+    fresh.extensions.update(response.extensions)  # what the retries noted (how many tries)
+    return fresh
 
 
 def response_from_exchange(exchange: dict[str, Any], request: httpx2.Request) -> httpx2.Response:
@@ -219,11 +223,13 @@ class CassetteTransport(httpx2.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         content = await response.aread()
         await response.aclose()
-        try:
-            stored_body: Any = json.loads(content)
-        except ValueError:
-            stored_body = content.decode("utf-8", "replace")
         if response.status_code == 200:
+            # The run's key never belongs in an answer; should a server echo it, it stays out.
+            text = scrub_known(content.decode("utf-8", "replace"))
+            try:
+                stored_body: Any = json.loads(text)
+            except ValueError:
+                stored_body = text
             model = stored_body.get("model") if isinstance(stored_body, dict) else None
             self.store.save(
                 key,
