@@ -238,3 +238,14 @@ def test_acronym_the_article_defines_names_the_organisation_one_way() -> None:
     assert by_name is not None and by_name.short == "OTS"
     other = organisation("Turkic Council", local)
     assert other is not None and other.short is None  # not defined in the article
+
+
+def test_a_planned_meeting_without_words_of_a_plan_is_held_on_the_tuesday_before() -> None:
+    """'Planned' with a past-tense report is a weak model's slip: held, dated back, warned."""
+    slip = meeting(MET, status="planned", date_text="on Tuesday")
+    result = run(draft(meetings=[slip]), "date 2023-03-03 " + TEXT)
+    (got,) = result.meetings
+    assert got.status == "held"
+    assert got.date == dt.date(2023, 2, 28)  # not the Tuesday after the dateline
+    assert "status" in got.unchecked
+    assert any("status changed" in w and "reported as held" in w for w in result.warnings)

@@ -256,3 +256,62 @@ def test_a_meeting_with_a_name_written_without_diacritics_reaches_the_output() -
         assert TEXT[e.start : e.end] == e.quote
     assert any(e.quote == "Xanana Gusmão" and e.aligned == "diacritics" for e in person.mentions)
     assert person.unchecked == ["title", "kind"]  # said, not passed off as supported
+
+
+PLAN_TEXT = (
+    "MOSCOW, March 3 (TASS) -- Russian Foreign Minister Sergey Lavrov met ASEAN "
+    "Secretary-General Kao Kim Hourn on Tuesday. "
+    "Lavrov and Kao Kim Hourn will meet again in Vientiane in July.\n\n"
+    "Глава МИД России Лавров и генсек АСЕАН Као Ким Хоурн встретятся снова; "
+    "встреча состоится в июле.\n\n"
+    "俄罗斯外长拉夫罗夫与东盟秘书长高金洪将于七月再次会晤。"
+)
+LAVROV = {"name": "Sergey Lavrov", "state": "Russia", "mentions": ["Sergey Lavrov", "Lavrov"]}
+KAO = {"name": "Kao Kim Hourn", "organisation": "ASEAN", "mentions": ["Kao Kim Hourn"]}
+RU = [
+    {"name": "Лавров", "state": "Россия", "mentions": ["Лавров"]},
+    {"name": "Као Ким Хоурн", "organisation": "АСЕАН", "mentions": ["Као Ким Хоурн"]},
+]
+ZH = [
+    {"name": "拉夫罗夫", "state": "俄罗斯", "mentions": ["拉夫罗夫"]},
+    {"name": "高金洪", "organisation": "东盟", "mentions": ["高金洪"]},
+]
+
+
+@pytest.mark.parametrize(
+    ("quote", "date_text", "sides", "status"),
+    [
+        ("Sergey Lavrov met ASEAN Secretary-General Kao Kim Hourn", "on Tuesday", None, "held"),
+        ("Lavrov and Kao Kim Hourn will meet again", "in July", None, "planned"),
+        ("Sergey Lavrov met ASEAN Secretary-General Kao Kim Hourn", None, None, "held"),
+        ("Лавров и генсек АСЕАН Као Ким Хоурн встретятся снова", "в июле", RU, "planned"),
+        ("俄罗斯外长拉夫罗夫与东盟秘书长高金洪将于七月再次会晤", "七月", ZH, "planned"),
+    ],
+)
+def test_planned_needs_words_of_a_plan_where_its_date_is(
+    quote: str, date_text: str | None, sides: list[Any] | None, status: str
+) -> None:
+    """A meeting stays planned only when the sentence of its date (or report) says so."""
+    planned = {
+        "sides": sides or [LAVROV, KAO],
+        "quotes": [quote],
+        "status": "planned",
+        "date_text": date_text,
+    }
+    result = _review([planned], text=PLAN_TEXT)
+    (got,) = result.meetings
+    assert got.status == status
+    changed = [f for f in result.findings if f.outcome == "changed"]
+    assert bool(changed) == (status == "held")
+    assert ("status" in got.unchecked) == (status == "held")
+    if changed:
+        assert changed[0].where == "meetings[0].status"
+        assert "reported as held" in changed[0].warning()
+
+
+def test_a_held_meeting_is_never_changed() -> None:
+    """Only 'planned' needs words: a meeting reported as held is left as the model said."""
+    held = {"sides": [LAVROV, KAO], "quotes": ["Lavrov and Kao Kim Hourn will meet again"]}
+    result = _review([held], text=PLAN_TEXT)
+    assert result.meetings[0].status == "held"
+    assert not [f for f in result.findings if f.field == "status"]

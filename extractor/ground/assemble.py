@@ -171,7 +171,7 @@ def _meetings(
         if len(sides) < 2:
             stats.drop(f"dropped meeting {i + 1}: its sides are one participant")
             continue
-        planned = m.status is MeetingStatus.planned
+        planned = c.status is MeetingStatus.planned
         from_dateline: list[str] = []
         date = resolve_date(c.date_text, anchor, planned=planned) if c.date_text else None
         if c.date_text is None and not planned and anchor is not None:
@@ -185,9 +185,9 @@ def _meetings(
         evidence = _evidence(document.text, c.proofs)
         found.append(
             Meeting(
-                id=stable_id("m", document.sha256, *sides, m.status, date, evidence[0].start),
+                id=stable_id("m", document.sha256, *sides, c.status, date, evidence[0].start),
                 participants=sides,
-                status=m.status,
+                status=c.status,
                 format=m.format,
                 date=date,
                 date_text=c.date_text,

@@ -16,7 +16,10 @@ evidence, and these are the rules, in one place:
   "Ambassador of Mongolia to the People's Republic of China" that is Mongolia.
   A participant with no name, state or organisation left is unsupported.
 - A meeting needs at least two supported sides, and a quote reporting it that
-  names at least one of them.
+  names at least one of them. It is "planned" only when the sentence of its
+  date (of its quotes, when it has no date) holds words of a plan ("will",
+  "next", "состоится", "将"; data, in ``extractor/data/plan_words.json``);
+  otherwise it is reported as held.
 - A claim's subject quote must name the subject (the same country code or
   organisation) or refer to it ("his country", "the Kingdom") when the subject
   is named earlier or is the claimant's state. Its status quote must contain a
@@ -63,7 +66,7 @@ from extractor.normalise.statuses import (
     status_checkable,
     status_cue,
 )
-from extractor.schemas import ParticipantKind, Stance
+from extractor.schemas import MeetingStatus, ParticipantKind, Stance
 from extractor.schemas.draft import (
     DraftExtraction,
     DraftMeeting,
@@ -74,7 +77,7 @@ from extractor.text.align import Aligner, Match
 
 __all__ = ["Article", "Finding", "Proof", "Review", "Side", "review"]
 
-Outcome = Literal["dropped", "nulled", "quote dropped"]
+Outcome = Literal["dropped", "nulled", "quote dropped", "changed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,8 @@ class Finding:
             return f"dropped {self.record}: {self.field} not supported: {self.problem}"
         if self.outcome == "nulled":
             return f"{self.record}: {self.field} set to null: {self.problem}"
+        if self.outcome == "changed":
+            return f"{self.record}: {self.field} changed: {self.problem}"
         return f"{self.record}: dropped a {self.field} quote: {self.problem}"
 
 
@@ -129,6 +134,7 @@ class CheckedMeeting:
     proofs: list[Proof]
     date_text: str | None
     place: str | None
+    status: MeetingStatus
     unchecked: list[str]
 
 
@@ -208,6 +214,29 @@ class _WordsFile(_Words):
 
     note: list[str] = Field(alias="_note")
     cjk: _Words
+
+
+class _PlanWords(BaseModel):
+    """``extractor/data/plan_words.json``: words that say a meeting is yet to happen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    note: list[str] = Field(alias="_note")
+    words: list[str] = Field(min_length=1)
+    cjk: list[str] = Field(min_length=1)
+
+
+@cache
+def _plan_pattern() -> re.Pattern[str]:
+    raw = (files("extractor") / "data" / "plan_words.json").read_text("utf-8")
+    data = _PlanWords.model_validate(json.loads(raw))
+    words = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in data.words]
+    latin = r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)"
+    return re.compile(latin + "|" + "|".join(map(re.escape, data.cjk)), re.IGNORECASE)
+
+
+def _plans(sentence: str) -> bool:
+    """Whether a sentence says something is yet to happen."""
+    return _plan_pattern().search(sentence.replace("\u2019", "'")) is not None
 
 
 @cache
@@ -357,6 +386,11 @@ class Article:
         if match is None:
             return None, f"{quote!r} is not in the article"
         return Proof(match.start, match.end, match.how, field), None
+
+    def words_around(self, proof: Proof) -> str:
+        """The whole sentence(s) a proof lies in."""
+        start, end = self.passage(proof.start, proof.end, before=0)
+        return self.text[start:end]
 
     def words(self, proof: Proof) -> str:
         return self.text[proof.start : proof.end]
@@ -561,10 +595,25 @@ class _Reviewer:
                 )
         near = naming[0].start
         date_text = self._optional(m.date_text, "date", f"{where}.date_text", record, near, proofs)
+        # "Planned" moves the date: it must be said where the date is, else where the report is.
+        planned_where = proofs[-1:] if date_text else proofs
         place = self._optional(m.place, "place", f"{where}.place", record, near, proofs)
-        return CheckedMeeting(
-            m, sides, proofs, date_text, place, ["status", "format", "topics", "outcomes"]
-        )
+        status, unchecked = m.status, ["format", "topics", "outcomes"]
+        if status is MeetingStatus.planned:
+            if not any(_plans(self.a.words_around(p)) for p in planned_where):
+                status = MeetingStatus.held
+                self.find(
+                    f"{where}.status",
+                    record,
+                    "status",
+                    "'planned', but no word of its date's sentence (of its quotes' sentences "
+                    "when undated) says it is yet to happen (will, to hold, next...): "
+                    "reported as held",
+                    "changed",
+                )
+        if status is MeetingStatus.held:
+            unchecked.insert(0, "status")  # the default: no words are needed, none are checked
+        return CheckedMeeting(m, sides, proofs, date_text, place, status, unchecked)
 
     def _names_side(self, proof: Proof, side: Side) -> bool:
         """Whether a passage names a side: one of its mentions lies in it, or its name does.
