@@ -315,3 +315,11 @@ def test_a_held_meeting_is_never_changed() -> None:
     result = _review([held], text=PLAN_TEXT)
     assert result.meetings[0].status == "held"
     assert not [f for f in result.findings if f.field == "status"]
+
+
+def test_a_status_the_rules_correct_is_warned_about_but_not_re_asked() -> None:
+    """The 'planned' slip costs a warning, not another attempt."""
+    slip = {"sides": [LAVROV, KAO], "quotes": ["Sergey Lavrov met"], "status": "planned"}
+    result = _review([slip], text=PLAN_TEXT)
+    assert [f.outcome for f in result.findings] == ["changed"]
+    assert result.problems() == [] and len(result.warnings()) == 1

@@ -173,8 +173,12 @@ class Review:
     quotes_grounded: int = 0
 
     def problems(self) -> list[str]:
-        """The re-ask messages, one per finding."""
-        return [f.reask() for f in self.findings]
+        """The re-ask messages, one per finding the rules could not settle themselves.
+
+        A "planned" meeting with no words of a plan is reported as held without
+        asking again: an attempt costs a weak model more than the slip does.
+        """
+        return [f.reask() for f in self.findings if f.outcome != "changed"]
 
     def warnings(self) -> list[str]:
         return [f.warning() for f in self.findings]
