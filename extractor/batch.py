@@ -32,7 +32,7 @@ from extractor._exceptions import ConfigurationError, ExtractorError, InputError
 from extractor.model.client import ModelClient
 from extractor.model.prompting import load_prompt
 from extractor.read.document import Document, read_document
-from extractor.runner import extract_document, gather_or_cancel
+from extractor.runner import Limiter, extract_document, gather_or_cancel
 from extractor.schemas import ErrorRecord, Result
 from extractor.settings import Settings
 
@@ -225,7 +225,7 @@ async def iter_results(
     """
     settings: Settings = client.settings
     numbered = iter(enumerate(paths))
-    limiter = asyncio.Semaphore(max(concurrency, 1))
+    limiter = Limiter(concurrency)
     queue: asyncio.Queue[tuple[int, Result | None] | None] = asyncio.Queue()
 
     async def one(path: str | Path) -> Result | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
+from types import TracebackType
 from typing import TypeVar
 
+from extractor._exceptions import ConfigurationError
 from extractor.ground.assemble import assemble
 from extractor.ground.support import Article, review
 from extractor.model.cache import result_key
@@ -22,6 +24,38 @@ T = TypeVar("T")
 DEFAULT_CONCURRENCY = 4
 """Requests in flight for one document extracted on its own (``aextract``): the same as
 ``aextract_paths``'s default, so a long article alone cannot send all its chunks at once."""
+
+
+class Limiter:
+    """The run's permits for model requests, shared by every document and chunk.
+
+    ``async with limiter:`` around one ask (its re-asks go one after another)
+    keeps the requests in flight at most ``permits``, however many chunks
+    wait. Once an ask fails with a ``ConfigurationError`` (a refused key, an
+    unknown model) no permit is granted any more: a waiter woken by the failed
+    ask's release would otherwise send its request before the cancellation
+    that ends the run reaches it.
+    """
+
+    def __init__(self, permits: int) -> None:
+        self._permits = asyncio.Semaphore(max(permits, 1))
+        self.stopped: ConfigurationError | None = None
+
+    async def __aenter__(self) -> None:
+        await self._permits.acquire()
+        if self.stopped is not None:
+            self._permits.release()
+            raise ConfigurationError(str(self.stopped))
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, ConfigurationError):
+            self.stopped = exc  # before the release, so the next holder sees it
+        self._permits.release()
 
 
 async def gather_or_cancel(aws: Iterable[Awaitable[T]]) -> list[T]:
@@ -46,14 +80,13 @@ async def _ask_chunk(
     client: ModelClient,
     prompt: Prompt,
     whole: Article,
-    limiter: asyncio.Semaphore,
+    limiter: Limiter,
 ) -> DraftAnswer:
     """The model's answer for one chunk; its support is checked against that chunk's text.
 
     A one-chunk document is checked against ``whole``, the article assembly
-    checks it against again, so what it looks up is built once. ``limiter`` is
-    held for the whole ask (its re-asks go one after another), so the run's
-    requests in flight never exceed its permits, however many chunks wait.
+    checks it against again, so what it looks up is built once. The ask holds
+    one of the run's ``limiter`` permits.
     """
     async with limiter:
         if chunk.count == 1:
@@ -78,7 +111,7 @@ def _checker(article: Article) -> Callable[[DraftExtraction], Verdict]:
 
 
 async def extract_document(
-    document: Document, client: ModelClient, *, limiter: asyncio.Semaphore | None = None
+    document: Document, client: ModelClient, *, limiter: Limiter | None = None
 ) -> Extraction:
     """Extract one document through an open client (shared by every entry point).
 
@@ -92,7 +125,7 @@ async def extract_document(
     settings = client.settings
     prompt = load_prompt()
     if limiter is None:
-        limiter = asyncio.Semaphore(DEFAULT_CONCURRENCY)
+        limiter = Limiter(DEFAULT_CONCURRENCY)
     cache = client.cache
     if cache is None:
         return await _extract(document, client, prompt, limiter)
@@ -116,7 +149,7 @@ def _from_cache(stored: str, document: Document) -> Extraction:
 
 
 async def _extract(
-    document: Document, client: ModelClient, prompt: Prompt, limiter: asyncio.Semaphore
+    document: Document, client: ModelClient, prompt: Prompt, limiter: Limiter
 ) -> Extraction:
     settings = client.settings
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)

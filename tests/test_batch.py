@@ -7,10 +7,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
+import pytest
+
+from extractor._exceptions import InputError
 from extractor.batch import prepare_resume
 from extractor.model.prompting import load_prompt
 from extractor.settings import Settings
@@ -164,3 +170,95 @@ def test_prepare_resume_keeps_results_and_permanent_errors(tmp_path: Path) -> No
     assert (state.kept, state.torn, state.retried, state.foreign) == (2, 1, 1, 0)
     assert state.backup is None  # nothing but what a kill and a retry leave behind
     assert out.read_text(encoding="utf-8").splitlines() == lines[:2]
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """A server that refuses every key, as OpenAI does: 401 with its error shape."""
+
+    requests: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        type(self).requests.append(self.path)
+        body = json.dumps(
+            {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}
+        ).encode()
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_refused_key_ends_the_run_at_once_and_resume_still_works(tmp_path: Path) -> None:
+    """100 documents against a 401: one line, exit 2, at most --concurrency requests, the
+    output as it was; once the key is right, --resume finishes every document once."""
+    articles = _articles(tmp_path / "in", 100)
+    out = tmp_path / "out.jsonl"
+    args = ["-f", "jsonl", "-o", str(out), "--concurrency", "4", "--no-cache"]
+    base_url, stop, _ = run_in_thread(FakeServerConfig())
+    try:
+        first = _cli([*map(str, articles[:10]), *args], base_url, tmp_path / "c.sqlite")
+        assert first.wait(timeout=120) == 0
+        before = out.read_bytes()
+        assert before.count(b"\n") == 10
+
+        _Refusing.requests = []
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            refused = _cli(
+                [str(tmp_path / "in"), *args, "--resume"],
+                f"http://127.0.0.1:{server.server_address[1]}/v1",
+                tmp_path / "c.sqlite",
+            )
+            _, err = refused.communicate(timeout=60)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert refused.returncode == 2, err
+        assert err.splitlines() == [
+            "extractor: error: the server refused the API key (HTTP 401); check OPENAI_API_KEY"
+        ]
+        assert 1 <= len(_Refusing.requests) <= 4
+        assert out.read_bytes() == before  # nothing written for the refused documents
+
+        resumed = _cli([str(tmp_path / "in"), *args, "--resume"], base_url, tmp_path / "c.sqlite")
+        _, err = resumed.communicate(timeout=120)
+    finally:
+        stop()
+    assert resumed.returncode == 0, err
+    assert "90 extracted, 0 errors, 10 skipped" in err
+    sources = Counter(_source(r) for r in _lines(out))
+    assert set(sources) == {str(p) for p in articles} and max(sources.values()) == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_among_the_inputs_does_not_stall_the_run(tmp_path: Path) -> None:
+    """A FIFO gets an error record at once; the files beside it are extracted."""
+    articles = _articles(tmp_path / "in", 3)
+    fifo = tmp_path / "in" / "pipe.txt"
+    os.mkfifo(fifo)
+    out = tmp_path / "out.jsonl"
+    base_url, stop, _ = run_in_thread(FakeServerConfig())
+    try:
+        inputs = [str(articles[0]), str(fifo), *map(str, articles[1:])]
+        proc = _cli(
+            [*inputs, "-f", "jsonl", "-o", str(out), "--no-cache"], base_url, tmp_path / "c"
+        )
+        try:
+            _, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()  # a regression hangs on the FIFO: fail, do not hang the suite
+    finally:
+        stop()
+    assert proc.returncode == InputError.exit_code, err
+    assert f"extractor: error: {fifo}: not a regular file (FIFO)" in err.splitlines()
+    records = {_source(r): r for r in _lines(out)}
+    assert records[str(fifo)]["kind"] == "error"
+    assert records[str(fifo)]["error_type"] == "InputNotFoundError"
+    assert all(records[str(p)]["kind"] == "extraction" for p in articles)

@@ -15,7 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 import extractor.batch
-from extractor.cli import app
+from extractor.cli import _Job, app
+from extractor.schemas import Extraction, Usage
+from extractor.settings import Settings
 
 from .conftest import CASSETTES, ROOT, SEED
 
@@ -424,3 +426,26 @@ def test_a_clean_single_run_prints_nothing_on_stderr() -> None:
     """The seed is wholly supported: no summary line for one file."""
     result = _invoke("extract", str(SEED), *REPLAY)
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_summary_tells_spent_tokens_from_cached_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Prompt tokens read from the provider's cache and results from our cache are not spent."""
+    done = _invoke("extract", str(SEED), *REPLAY)
+    assert done.exit_code == 0, done.stderr
+    fresh = Extraction.model_validate_json(done.stdout)
+    usage = Usage(
+        prompt_tokens=1000, completion_tokens=200, total_tokens=1200, cache_read_tokens=800
+    )
+    paid = fresh.model_copy(update={"run": fresh.run.model_copy(update={"usage": usage})})
+    cached = paid.model_copy(update={"run": paid.run.model_copy(update={"cached": True})})
+    job = _Job([], Settings(cache=False), "jsonl", None, 1, False, False)
+    for result in (paid, paid, cached):
+        job._count(result)
+    job._summary(1.0, 0.0)
+    summary = capsys.readouterr().err.strip()
+    assert summary.startswith(
+        "extractor: 3 extracted, 0 errors, 0 skipped, 800 tokens spent "
+        "(+1,600 prompt tokens from the provider's cache; 1 result from the cache) in 1.0 s"
+    ), summary

@@ -208,7 +208,9 @@ def test_fifo_is_refused_without_opening_it(tmp_path: Path) -> None:
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
 def test_character_device_is_refused() -> None:
     """A device such as /dev/zero, which would never end, is refused, not read."""
-    with pytest.raises(InputNotFoundError, match=r"^/dev/zero: not a regular file \(character device\)$"):
+    with pytest.raises(
+        InputNotFoundError, match=r"^/dev/zero: not a regular file \(character device\)$"
+    ):
         read_document("/dev/zero", max_bytes=LIMIT)
 
 
@@ -234,7 +236,9 @@ def test_a_fifo_swapped_in_after_the_stat_is_still_refused(
         read_document(fifo, max_bytes=LIMIT)
 
 
-def test_read_is_bounded_when_the_file_grows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_is_bounded_when_the_file_grows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file that grows after the stat is read no further than the limit plus one byte."""
     path = write(tmp_path, b"x" * 10)
     path.write_bytes(b"x" * 10_000)

@@ -179,3 +179,27 @@ def test_default_settings_come_from_the_environment(
     monkeypatch.setenv("EXTRACTOR_CASSETTE_DIR", str(CASSETTES))
     monkeypatch.setenv("EXTRACTOR_CACHE", "false")
     _assert_seed(extract(seed_text))
+
+
+async def test_aextract_paths_raises_a_refused_key_instead_of_an_error_per_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 401 ends the batch with ConfigurationError after at most ``concurrency`` requests."""
+    from extractor.model.client import ModelClient
+
+    from .test_runner import CountingTransport
+
+    transport = CountingTransport()  # answers every request 401
+    monkeypatch.setattr(
+        extractor.pipeline, "ModelClient", lambda settings: ModelClient(settings, inner=transport)
+    )
+    paths = []
+    for i in range(30):
+        paths.append(tmp_path / f"doc{i}.txt")
+        shutil.copyfile(SEED, paths[-1])
+    settings = Settings(api_key="sk-wrong", cache=False, max_backoff=0.01)
+    results: list[Any] = []
+    with pytest.raises(ConfigurationError, match="401"):
+        async for result in aextract_paths(paths, settings=settings, concurrency=3):
+            results.append(result)
+    assert results == [] and 1 <= transport.total <= 3

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx2
+import pytest
+
+from extractor._exceptions import ConfigurationError
+from extractor.batch import iter_results
+from extractor.model.client import ModelClient
+from extractor.read.document import read_document
+from extractor.runner import DEFAULT_CONCURRENCY, extract_document
 from extractor.schemas import Gold
 from extractor.scoring import RECORD_TYPES, score
-from extractor.testing import project, run_scripted, scripted_settings
+from extractor.testing import ScriptedTransport, project, run_scripted, scripted_settings
 
 from .conftest import GOLD
 
@@ -176,3 +185,81 @@ async def test_long_corpus_article_scores_the_same_chunked_and_whole() -> None:
     a, b = score(whole, gold), score(parts, gold)
     for kind in RECORD_TYPES:
         assert a.records[kind].f1 == b.records[kind].f1, (kind, a.records, b.records)
+
+
+class CountingTransport(httpx2.AsyncBaseTransport):
+    """The network under the client: counts requests in flight, answers from ``inner``
+    (or refuses every key with a 401, as a server does when the key is wrong)."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.inner = inner
+        self.in_flight = 0
+        self.peak = 0
+        self.total = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.in_flight += 1
+        self.total += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await asyncio.sleep(0.01)  # long enough for the others to pile up if they may
+            if self.inner is None:
+                error = {"message": "Incorrect API key provided", "code": "invalid_api_key"}
+                return httpx2.Response(401, json={"error": error})
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+def _long_article(tmp_path: Path, seed_text: str) -> Path:
+    body = seed_text.split("\n", 1)[1]
+    path = tmp_path / "long.txt"
+    path.write_text(seed_text.split("\n", 1)[0] + ("\n\n" + body) * 8, encoding="utf-8")
+    return path
+
+
+async def _run(paths: list[Path], transport: CountingTransport, concurrency: int) -> list[Any]:
+    settings = scripted_settings(chunk_chars=700, chunk_overlap=200)
+    async with ModelClient(settings, inner=transport) as client:
+        return [r async for _, r in iter_results(paths, client, concurrency=concurrency)]
+
+
+async def test_chunks_of_a_long_document_share_the_run_concurrency(
+    tmp_path: Path, seed_text: str, seed_spec: dict[str, Any]
+) -> None:
+    """A document cut into dozens of chunks, with others beside it, keeps to 2 requests at once."""
+    long = _long_article(tmp_path, seed_text)
+    short = tmp_path / "short.txt"
+    short.write_text("MOSCOW, March 3 /TASS/. Ivan Petrov met Pedro Gomez.\n", encoding="utf-8")
+    transport = CountingTransport(
+        ScriptedTransport(keeps(seed_spec["answers"][-1]), repeat_last=True)
+    )
+    results = await _run([long, short, long], transport, concurrency=2)
+    assert [r.kind for r in results] == ["extraction"] * 3
+    chunks = max(r.run.chunks for r in results)
+    assert chunks >= 20 and transport.total >= 2 * chunks
+    assert transport.peak == 2
+
+
+async def test_a_refused_key_stops_every_chunk_and_document(tmp_path: Path, seed_text: str) -> None:
+    """A 401 on one chunk raises at once; the other chunks and documents send nothing more."""
+    long = _long_article(tmp_path, seed_text)
+    transport = CountingTransport()
+    with pytest.raises(ConfigurationError, match="401"):
+        await _run([long] * 10, transport, concurrency=3)
+    assert transport.total <= 3
+
+
+async def test_one_document_alone_is_bounded_too(
+    tmp_path: Path, seed_text: str, seed_spec: dict[str, Any]
+) -> None:
+    """``extract_document`` without a limiter keeps to ``DEFAULT_CONCURRENCY`` requests."""
+    transport = CountingTransport(
+        ScriptedTransport(keeps(seed_spec["answers"][-1]), repeat_last=True)
+    )
+    settings = scripted_settings(chunk_chars=700, chunk_overlap=200)
+    document = read_document(_long_article(tmp_path, seed_text), max_bytes=10**7)
+    async with ModelClient(settings, inner=transport) as client:
+        result = await extract_document(document, client)
+    assert result.run.chunks > DEFAULT_CONCURRENCY
+    assert transport.peak == DEFAULT_CONCURRENCY
