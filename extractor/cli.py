@@ -123,10 +123,10 @@ GgufOption = Annotated[
 ]
 MaxTokensOption = Annotated[
     int | None,
-    typer.Option(min=1, help="Cap on one answer's tokens [default: sized to the article]."),
+    typer.Option(min=1, help="Cap on one answer's tokens (default: sized to the article)."),
 ]
 ReasksOption = Annotated[
-    int | None, typer.Option(min=0, help="Re-asks after an unsupported answer [default: 2].")
+    int | None, typer.Option(min=0, help="Re-asks after an unsupported answer (default: 2).")
 ]
 PenaltyOption = Annotated[
     float | None,
@@ -139,7 +139,12 @@ RecordOption = Annotated[
     Path | None, typer.Option(help="Call the model and record every exchange into DIR.")
 ]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not use the response cache.")]
-ConcurrencyOption = Annotated[int, typer.Option(min=1, help="Documents in flight at once.")]
+ConcurrencyOption = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Model requests in flight at once; a long article's chunks share them too."
+    ),
+]
 
 
 def _run_settings(replay: Path | None, record: Path | None, **overrides: Any) -> Settings:
@@ -192,11 +197,15 @@ def extract(
     ] = None,
     concurrency: ConcurrencyOption = 4,
     resume: Annotated[
-        bool, typer.Option(help="Skip documents already in the -o JSONL file (same model/prompt).")
+        bool,
+        typer.Option(
+            help="Skip documents already in the -o JSONL file (same path and text); refuses a "
+            "file this tool did not write, or one written with another model or prompt."
+        ),
     ] = False,
     no_cache: NoCacheOption = False,
     cache_path: Annotated[
-        Path | None, typer.Option(help="Response cache file [default: user cache dir].")
+        Path | None, typer.Option(help="Response cache file (default: user cache dir).")
     ] = None,
     rpm: Annotated[float | None, typer.Option(help="Client-side limit, requests/minute.")] = None,
     tpm: Annotated[float | None, typer.Option(help="Client-side limit, tokens/minute.")] = None,
