@@ -249,3 +249,14 @@ def test_a_planned_meeting_without_words_of_a_plan_is_held_on_the_tuesday_before
     assert got.date == dt.date(2023, 2, 28)  # not the Tuesday after the dateline
     assert "status" in got.unchecked
     assert any("status changed" in w and "reported as held" in w for w in result.warnings)
+
+
+def test_one_person_given_twice_with_and_without_an_organisation_is_one_participant() -> None:
+    """Two sides with the same name, title and mention are one participant, listed once."""
+    with_org = {**LAVROV, "kind": "organisation", "organisation": "ASEAN"}
+    without = {**LAVROV, "kind": "organisation"}
+    result = run(draft(meetings=[meeting(MET, sides=[with_org, without, KAO])]))
+    ids = [p.id for p in result.participants]
+    assert len(ids) == len(set(ids))
+    (got,) = result.meetings
+    assert len(got.participants) == len(set(got.participants)) == 2

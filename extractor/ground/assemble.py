@@ -123,7 +123,7 @@ def _participants(
     for i, root in enumerate(groups):
         members.setdefault(root, []).append(i)
     side_to_id: dict[int, str] = {}
-    result: list[Participant] = []
+    by_id: dict[str, Participant] = {}
     for indices in members.values():
         group = [sides[i] for i in indices]
         evidence = _evidence(text, (p for s in group for p in s.proofs))
@@ -142,20 +142,30 @@ def _participants(
         pid = stable_id("p", doc_sha, name or "", title or "", evidence[0].start)
         for d in group:
             side_to_id[id(d)] = pid
-        result.append(
-            Participant(
-                id=pid,
-                kind=kind,
-                name=name,
-                title=title,
-                organisation=org,
-                state=state,
-                state_as_written=state_written,
-                mentions=evidence,
-                unchecked=["title", "kind"],
+        if (same := by_id.get(pid)) is not None:
+            # Same name, title and first mention, kept apart only by a field one side
+            # lacks (a weak model's "kind" or organisation): one participant, not two.
+            by_id[pid] = same.model_copy(
+                update={
+                    "mentions": _unique([*same.mentions, *evidence]),
+                    "organisation": same.organisation or org,
+                    "state": same.state or state,
+                    "state_as_written": same.state_as_written or state_written,
+                }
             )
+            continue
+        by_id[pid] = Participant(
+            id=pid,
+            kind=kind,
+            name=name,
+            title=title,
+            organisation=org,
+            state=state,
+            state_as_written=state_written,
+            mentions=evidence,
+            unchecked=["title", "kind"],
         )
-    result.sort(key=lambda p: p.mentions[0].start)
+    result = sorted(by_id.values(), key=lambda p: p.mentions[0].start)
     return result, side_to_id
 
 

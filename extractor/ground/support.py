@@ -603,18 +603,19 @@ class _Reviewer:
         planned_where = proofs[-1:] if date_text else proofs
         place = self._optional(m.place, "place", f"{where}.place", record, near, proofs)
         status, unchecked = m.status, ["format", "topics", "outcomes"]
-        if status is MeetingStatus.planned:
-            if not any(_plans(self.a.words_around(p)) for p in planned_where):
-                status = MeetingStatus.held
-                self.find(
-                    f"{where}.status",
-                    record,
-                    "status",
-                    "'planned', but no word of its date's sentence (of its quotes' sentences "
-                    "when undated) says it is yet to happen (will, to hold, next...): "
-                    "reported as held",
-                    "changed",
-                )
+        if status is MeetingStatus.planned and not any(
+            _plans(self.a.words_around(p)) for p in planned_where
+        ):
+            status = MeetingStatus.held
+            self.find(
+                f"{where}.status",
+                record,
+                "status",
+                "'planned', but no word of its date's sentence (of its quotes' sentences "
+                "when undated) says it is yet to happen (will, to hold, next...): "
+                "reported as held",
+                "changed",
+            )
         if status is MeetingStatus.held:
             unchecked.insert(0, "status")  # the default: no words are needed, none are checked
         return CheckedMeeting(m, sides, proofs, date_text, place, status, unchecked)
