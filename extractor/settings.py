@@ -13,15 +13,17 @@ OpenAI key in the environment is never sent to Anthropic, nor the reverse.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from extractor import _redact
 from extractor._exceptions import ConfigurationError
 
 Mode = Literal["live", "record", "replay"]
@@ -58,6 +60,21 @@ def is_local(url: str | None) -> bool:
     return address.is_loopback or address.is_private or address.is_unspecified
 
 
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """The URL without ``user:password@``, and ``user:password`` (decoded) if it had them.
+
+    aiohttp refuses a URL with credentials beside an ``Authorization`` header,
+    and a URL is quoted in errors, logs and cache keys; so the credentials
+    leave the URL here, once, and travel as Basic auth.
+    """
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.netloc.rpartition("@")[2]
+    auth = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    return urlunsplit(parts._replace(netloc=host)), auth
+
+
 class Settings(BaseSettings):
     """How to reach the model and how hard to try."""
 
@@ -85,6 +102,11 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("api_key", "EXTRACTOR_API_KEY")
     )
+    base_url_auth: SecretStr | None = Field(
+        default=None,
+        description="'user:password' for HTTP Basic auth to the server; taken out of a base "
+        "URL written http://user:password@host/v1, which then no longer holds it.",
+    )
     gguf: Path | None = Field(
         default=None,
         description="A local GGUF model file, served in-process by llama.cpp (extra 'local').",
@@ -104,7 +126,12 @@ class Settings(BaseSettings):
     cassette_dir: Path | None = Field(
         default=None, description="Where exchanges are recorded to or replayed from."
     )
-    timeout: float = Field(default=120.0, gt=0, description="Seconds per HTTP request.")
+    timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Deadline of one HTTP request, seconds: connecting, sending, waiting and "
+        "reading the whole answer (each retry gets its own).",
+    )
     transport_retries: int = Field(
         default=4, ge=0, description="Extra tries for timeouts, 429 and 5xx (tenacity)."
     )
@@ -153,6 +180,11 @@ class Settings(BaseSettings):
         if not data.get("base_url") and not data.get("gguf") and os.environ.get(url_var):
             data["base_url"] = os.environ[url_var]
         url = data.get("base_url")
+        if isinstance(url, str) and "@" in url:
+            data["base_url"], auth = _split_credentials(url)
+            if auth and not data.get("base_url_auth"):
+                data["base_url_auth"] = auth
+            url = data["base_url"]
         if provider == "anthropic" and isinstance(url, str) and urlsplit(url).path in ("", "/"):
             data["base_url"] = url.rstrip("/") + "/v1"  # the SDK's convention: the bare host
         if not data.get("model"):
@@ -170,6 +202,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        # Known from now on to every scrub (error messages, logs, stored answers): the
+        # key, and the base URL's password, alone and as the Basic token that carries it.
+        _redact.remember(self.api_key.get_secret_value() if self.api_key else None)
+        if (basic := self.basic_auth()) is not None and self.base_url_auth is not None:
+            password = self.base_url_auth.get_secret_value().partition(":")[2]
+            _redact.remember(password, basic.removeprefix("Basic "))
         if self.mode != "live" and self.cassette_dir is None:
             raise ValueError(f"mode {self.mode!r} needs cassette_dir")
         if self.gguf is not None and self.base_url is not None:
@@ -181,6 +219,13 @@ class Settings(BaseSettings):
                 "gguf is served by llama.cpp's OpenAI-compatible server: use provider openai"
             )
         return self
+
+    def basic_auth(self) -> str | None:
+        """The ``Authorization`` value for the base URL's credentials, if it had any."""
+        if self.base_url_auth is None:
+            return None
+        token = base64.b64encode(self.base_url_auth.get_secret_value().encode("utf-8"))
+        return "Basic " + token.decode("ascii")
 
     def key_for_client(self) -> str:
         """The key handed to the SDK: the real one, or a placeholder where none is needed."""
@@ -194,6 +239,12 @@ class Settings(BaseSettings):
             if not self.gguf.is_file():
                 raise ConfigurationError(f"no GGUF model file at {self.gguf}")
             return
+        both = self.base_url_auth is not None and self.api_key is not None
+        if both and self.provider == "openai":
+            raise ConfigurationError(
+                "the base URL's user:password and the API key both need the Authorization "
+                "header: drop one (unset the key, or the credentials in the base URL)"
+            )
         if self.api_key is None and self.base_url is None:
             if self.provider == "anthropic":
                 raise ConfigurationError(

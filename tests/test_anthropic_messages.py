@@ -409,14 +409,14 @@ async def test_529_overloaded_is_retried_then_reported_with_anthropics_message()
     answer, scripted = await _ask([overloaded, GOOD])
     assert answer.attempts == 1 and len(scripted.bodies) == 2
     scripted = ScriptedTransport([overloaded] * 3)
-    with pytest.raises(TransportError, match=r"HTTP 529 after all retries: Overloaded"):
+    with pytest.raises(TransportError, match=r"HTTP 529 after 3 tries: Overloaded"):
         await _ask_through(scripted, transport_retries=2)
     assert len(scripted.bodies) == 3
 
 
 async def test_a_default_fault_answers_in_anthropics_error_shape() -> None:
     """A scripted 500 to /messages comes as Anthropic's error body, read into the message."""
-    with pytest.raises(TransportError, match=r"HTTP 500 after all retries: scripted fault"):
+    with pytest.raises(TransportError, match=r"HTTP 500 after 2 tries: scripted fault"):
         await _ask_through(ScriptedTransport([Fault(500)] * 2), transport_retries=1)
 
 
@@ -573,3 +573,17 @@ def test_replay_with_another_model_misses_naming_it() -> None:
     )
     with pytest.raises(ExtractorError, match="'claude-other'"):
         extract(read_document(SEED, max_bytes=10**7), settings=settings)
+
+
+async def test_a_tool_use_of_another_tool_is_re_asked_and_never_kept() -> None:
+    """A tool_use named anything but DraftExtraction is an invalid answer: re-asked with a
+    tool_result that names the tool to use; with the budget spent, it is not salvaged."""
+    wrong = message_body(GOOD, tool_name="get_weather")
+    canned = _Canned(wrong)
+    with pytest.raises(ResponseError, match="used a tool named 'get_weather'"):
+        await _ask_through(canned, reasks=1)
+    assert len(canned.bodies) == 2
+    result = canned.bodies[1]["messages"][-1]["content"][0]
+    assert result["type"] == "tool_result" and result["is_error"] is True
+    assert "get_weather" in result["content"] and "DraftExtraction" in result["content"]
+    assert not worth_keeping(wrong)

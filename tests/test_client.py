@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -477,3 +479,61 @@ async def test_the_re_ask_loop_needs_only_the_provider_seam() -> None:
         answer = await client.ask([{"role": "user", "content": "article"}], lambda d: Verdict([]))
     assert answer.attempts == 2 and answer.usage.total_tokens == 22
     assert canned.requests[1]["messages"][-1]["content"] == "not JSON"
+
+
+class _Sequence(httpx2.AsyncBaseTransport):
+    """A server answering each request with the next body, keeping what it was sent."""
+
+    def __init__(self, bodies: list[dict[str, Any]]) -> None:
+        self.bodies = bodies
+        self.sent: list[dict[str, Any]] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.sent.append(json.loads(await request.aread()))
+        return httpx2.Response(200, json=self.bodies[len(self.sent) - 1])
+
+
+async def test_a_call_of_another_function_is_re_asked() -> None:
+    """A tool call named anything but DraftExtraction is an invalid answer: re-asked, and the
+    re-ask names the function to call."""
+    server = _Sequence([completion_body(GOOD, tool_name="get_weather"), completion_body(GOOD)])
+    answer = await _ask_through(server, reasks=1)
+    assert answer.attempts == 2
+    assert answer.warnings == [] and len(answer.draft.meetings) == 1
+    reask = json.dumps(server.sent[1]["messages"][-1])
+    assert "get_weather" in reask and "DraftExtraction" in reask
+
+
+async def test_a_call_of_another_function_is_never_kept() -> None:
+    """With the budget spent, another function's arguments are not salvaged as the answer."""
+    server = _Sequence([completion_body(GOOD, tool_name="get_weather")])
+    with pytest.raises(ResponseError, match="called a function named 'get_weather'"):
+        await _ask_through(server, reasks=0)
+    assert not OpenAIChat.worth_keeping(completion_body(GOOD, tool_name="get_weather"))
+    assert OpenAIChat.worth_keeping(completion_body(GOOD))
+
+
+async def test_each_request_is_logged_at_info_without_secrets(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What ``-v`` shows: a line per request (a retried 503 and its retry are two) with the
+    provider, the path, the status, the tokens and the seconds; never the key."""
+    caplog.set_level(logging.INFO)
+    await _ask([Fault(503, body={"error": {"message": f"bad {FAKE_KEY}"}}), GOOD])
+    lines = [r.getMessage() for r in caplog.records if r.name == "extractor.model.requestlog"]
+    assert len(lines) == 2
+    first, second = lines
+    assert re.fullmatch(r"openai POST api\.openai\.com/v1/chat/completions: 503, \d\.\d\d s", first)
+    assert re.fullmatch(
+        r"openai POST api\.openai\.com/v1/chat/completions: 200, "
+        r"1000 prompt \+ 200 completion tokens, \d\.\d\d s",
+        second,
+    )
+    assert FAKE_KEY not in caplog.text and "authorization" not in caplog.text.lower()
+
+
+async def test_a_quiet_run_logs_no_request(caplog: pytest.LogCaptureFixture) -> None:
+    """Without INFO enabled, the request log does nothing (and parses nothing)."""
+    caplog.set_level(logging.WARNING)
+    await _ask([GOOD])
+    assert not [r for r in caplog.records if r.name == "extractor.model.requestlog"]

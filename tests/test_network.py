@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx2
 import pytest
 
-from extractor import TransportError
+from extractor import Settings, TransportError
 from extractor.model.client import ModelClient
 from extractor.model.network import NetworkTransport, _httpx2_error, env_proxy
 from extractor.model.retry import RetryingTransport
-from extractor.testing import scripted_settings
+from extractor.testing import FAKE_KEY, scripted_settings
 from extractor.text.align import Aligner
 
 ANSWER = b'{"ok": true, "padding": "' + b"x" * 2000 + b'"}'
@@ -149,3 +151,65 @@ async def test_gzip_answer_is_decoded_once() -> None:
             response = await client.post(url, json={"q": 1})
         assert response.content == ANSWER
         assert response.json()["ok"] is True
+
+
+async def _trickling_server(length: int = 10_000, every: float = 0.2) -> AsyncIterator[str]:
+    """A loopback server that answers 200 with a long body, one byte every ``every`` seconds."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}"
+        writer.write(head.encode() + b"\r\n\r\n")
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            for _ in range(length):
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(every)
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+async def test_timeout_is_a_deadline_for_the_whole_request() -> None:
+    """A server trickling a byte every 0.2 s never goes silent for a second, yet ``timeout=1``
+    ends the request after about a second: the deadline covers reading the whole answer."""
+    async for base in _trickling_server():
+        async with httpx2.AsyncClient(transport=NetworkTransport(), timeout=1.0) as client:
+            started = time.monotonic()
+            with pytest.raises(httpx2.ReadTimeout, match="no complete answer within 1 s"):
+                async with asyncio.timeout(5):  # an idle-read timeout would wait 2000 s
+                    await client.post(f"{base}/chat/completions", json={"q": 1})
+            assert time.monotonic() - started < 1.8
+
+
+async def test_a_trickling_server_is_reported_within_the_retry_budget() -> None:
+    """Through the whole client, each try gets the deadline: two tries, about two seconds."""
+    async for base in _trickling_server():
+        settings = scripted_settings(base_url=base, timeout=1.0, transport_retries=1)
+        started = time.monotonic()
+        async with ModelClient(settings) as client, asyncio.timeout(10):
+            with pytest.raises(TransportError) as caught:
+                await client.ask([{"role": "user", "content": "x"}], Aligner("x"))
+        assert time.monotonic() - started < 3.5
+    assert str(caught.value) == (
+        f"the request to {base}/chat/completions timed out after 2 tries: "
+        "no complete answer within 1 s"
+    )
+
+
+async def test_refused_first_connection_fails_fast_with_the_default_retries() -> None:
+    """Nothing listening on the first request: one clear line in well under two seconds, not
+    the twenty seconds of backoff the default retry budget would spend."""
+    async for url in _server([]):
+        base = url.removesuffix("/chat/completions")
+    settings = Settings(base_url=base, api_key=FAKE_KEY, cache=False)
+    assert settings.transport_retries == 4 and settings.max_backoff == 60
+    started = time.monotonic()
+    async with ModelClient(settings) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.ask([{"role": "user", "content": "x"}], Aligner("x"))
+    assert time.monotonic() - started < 2.0
+    assert str(caught.value) == f"cannot reach the server at {url}: connection refused"

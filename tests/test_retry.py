@@ -12,7 +12,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from extractor.model.retry import RetryingTransport, retry_after_seconds
+from extractor.model.retry import RetryingTransport, after_tries, retry_after_seconds, tries
 from extractor.testing import Fault, ScriptedTransport
 
 URL = "https://api.example.test/v1/chat/completions"
@@ -156,13 +156,47 @@ async def test_spent_budget_returns_the_last_error_response(
 async def test_spent_budget_reraises_the_network_fault(
     make: Callable[[], Exception], kind: type[Exception], sleeps: list[float]
 ) -> None:
-    """When the network never answers, its own exception comes back after the last try."""
-    inner = _Steps([make() for _ in range(3)] + [ANSWER])
+    """When the network stops answering, its own exception comes back after the last try,
+    saying how many tries it took."""
+    inner = _Steps([ANSWER] + [make() for _ in range(3)] + [ANSWER])
     transport = _retrying(inner, retries=2)
-    with pytest.raises(kind, match="scripted"):
+    assert (await _post(transport)).status_code == 200  # the server was there once
+    with pytest.raises(kind, match="scripted") as caught:
         await transport.handle_async_request(httpx2.Request("POST", URL, json=BODY))
-    assert inner.calls == 3
+    assert inner.calls == 4
     assert transport.faults == {kind.__name__: 3}
+    assert tries(caught.value) == 3
+    assert after_tries(caught.value) == " after 3 tries"
+
+
+async def test_refused_first_connection_is_not_retried(sleeps: list[float]) -> None:
+    """A server refusing the very first request is not there: no backoff, one try."""
+    inner = _Steps([_connect_error(), ANSWER])
+    transport = _retrying(inner, retries=4)
+    with pytest.raises(httpx2.ConnectError) as caught:
+        await transport.handle_async_request(httpx2.Request("POST", URL, json=BODY))
+    assert inner.calls == 1
+    assert sleeps == []
+    assert after_tries(caught.value) == ""
+
+
+async def test_refusal_after_the_server_answered_is_retried(sleeps: list[float]) -> None:
+    """Once the server has answered (or been connected to), a refusal is a restart: retried."""
+    inner = _Steps([Fault(400), _connect_error(), ANSWER])
+    transport = _retrying(inner, retries=4)
+    assert (await _post(transport)).status_code == 400
+    assert (await _post(transport)).status_code == 200
+    assert inner.calls == 3
+    assert len(sleeps) == 1
+
+
+@pytest.mark.parametrize(("retries", "said"), [(0, ""), (2, " after 3 tries")])
+async def test_last_error_response_says_how_many_tries(
+    retries: int, said: str, sleeps: list[float]
+) -> None:
+    """A 503 handed on after retries says how many; one sent only once says nothing."""
+    transport = _retrying(_Steps([Fault(503)] * 3), retries=retries)
+    assert after_tries(await _post(transport)) == said
 
 
 async def test_no_retries_means_one_try(sleeps: list[float]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -16,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from extractor import Extraction, Settings, extract
+from extractor import ConfigurationError, Extraction, Settings, TransportError, extract
 from extractor.cli import app
 from extractor.testing import FAKE_KEY, completion_body
 
@@ -220,3 +221,167 @@ def test_committed_fixtures_hold_no_secret() -> None:
     assert any(p.suffix == ".json" and "cassettes" in p.parts for p in files)
     leaky = {str(p.relative_to(fixtures)): _leaks(p.read_bytes()) for p in files}
     assert {name: leaks for name, leaks in leaky.items() if leaks} == {}
+
+
+# --------------------------------------------------------------------------- servers that echo
+
+PASSWORD = "hunter2-gateway-pass"
+# A credential left anywhere: the key, an sk- key, an unscrubbed Bearer or Basic value.
+SECRET_LIKE = re.compile(
+    rb"(?i)(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{16,}|(bearer|basic) (?!\[redacted\])\S"
+)
+
+
+def _secrets_in(data: bytes) -> list[str]:
+    """What in ``data`` is a secret (the key, the password, a credential value); mentions of an
+    Authorization header whose value is scrubbed are not."""
+    found = [m.group().decode() for m in SECRET_LIKE.finditer(data)]
+    found += [s for s in (FAKE_KEY, PASSWORD) if s.encode() in data]
+    return found
+
+
+@pytest.fixture
+def echo_server() -> Iterator[StubServer]:
+    """A chat-completions stub that echoes the credentials it is sent, as gateways do.
+
+    An article holding ``REFUSE-400`` is answered 400, one holding ``FAIL-500``
+    500, each body repeating the Authorization header and the bare key (or
+    password); others get ANSWER, with the Authorization header in an extra
+    field, so the cache and the cassettes are offered it too.
+    """
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            authorization = self.headers.get("Authorization", "")
+            seen.append(authorization)
+            credential = authorization.split(" ")[-1]
+            echo = f"request with Authorization: {authorization} (credential {credential})"
+            status, payload = (
+                200,
+                completion_body(
+                    ANSWER, model="stub-model-2025", as_content="response_format" in json.loads(raw)
+                ),
+            )
+            payload["gateway_note"] = echo
+            if b"REFUSE-400" in raw or b"FAIL-500" in raw:
+                status = 400 if b"REFUSE-400" in raw else 500
+                payload = {"error": {"message": echo, "type": "gateway_error", "key": credential}}
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield StubServer(f"http://127.0.0.1:{server.server_address[1]}/v1", seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_cli_never_writes_a_key_the_server_echoes(
+    tmp_path: Path,
+    echo_server: StubServer,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """400 and 500 bodies that repeat the key reach the error records, stderr and the log
+    scrubbed; the 200 that repeats it reaches the cache and the cassette scrubbed. A 400
+    (not retried) does not say "after N tries"; the retried 500 does."""
+    caplog.set_level(logging.INFO)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    (inputs / "ok.txt").write_text(ARTICLE, encoding="utf-8")
+    (inputs / "refused.txt").write_text(ARTICLE + " REFUSE-400.", encoding="utf-8")
+    (inputs / "failed.txt").write_text(ARTICLE + " FAIL-500.", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("EXTRACTOR_MAX_BACKOFF", "0.01")
+    result = CliRunner().invoke(
+        app,
+        [
+            "extract",
+            str(inputs),
+            "-f",
+            "jsonl",
+            "-o",
+            str(out),
+            "--record",
+            str(tmp_path / "recorded"),
+            "--base-url",
+            echo_server.url,
+            "--cache-path",
+            str(tmp_path / "cache" / "responses.sqlite"),
+            "-v",
+        ],
+    )
+    assert result.exit_code == 5, result.stderr
+    assert set(echo_server.authorizations) == {f"Bearer {FAKE_KEY}"}  # the key did travel
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    records = {Path(r.get("source") or r["document"]["source"]).name: r for r in lines}
+    assert records["ok.txt"]["kind"] == "extraction"
+    refused, failed = records["refused.txt"]["message"], records["failed.txt"]["message"]
+    assert refused.startswith("the server answered HTTP 400: ")
+    assert failed.startswith("the server answered HTTP 500 after 5 tries: ")
+    assert "Authorization: Bearer [redacted]" in refused
+    assert len(_cassettes(tmp_path / "recorded")) == 1
+    assert (tmp_path / "cache" / "responses.sqlite").is_file()
+    leaky = {
+        str(p.relative_to(tmp_path)): found
+        for p in sorted(tmp_path.rglob("*"))
+        if p.is_file() and (found := _secrets_in(p.read_bytes()))
+    }
+    assert leaky == {}
+    assert _secrets_in(result.stdout.encode()) == []
+    assert _secrets_in(result.stderr.encode()) == []
+    assert "HTTP 400: " in result.stderr and "HTTP 500 after 5 tries" in result.stderr
+    # -v logged every request (the 500 five times), and no secret with them.
+    requests = [r.getMessage() for r in caplog.records if r.name == "extractor.model.requestlog"]
+    assert len(requests) == 7 and all("/v1/chat/completions: " in line for line in requests)
+    assert _secrets_in(caplog.text.encode()) == []
+
+
+def test_base_url_credentials_are_sent_as_basic_auth_and_never_shown(
+    tmp_path: Path, echo_server: StubServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``http://user:password@host/v1`` (a gateway behind Basic auth) works: the credentials
+    travel as an Authorization header, and the password is in no message, log or file."""
+    caplog.set_level(logging.DEBUG)
+    host = echo_server.url.removeprefix("http://")
+    settings = Settings(
+        base_url=f"http://bob:{PASSWORD}@{host}",
+        mode="record",
+        cassette_dir=tmp_path / "recorded",
+        cache_path=tmp_path / "responses.sqlite",
+        transport_retries=0,
+    )
+    assert settings.base_url == echo_server.url and PASSWORD not in repr(settings)
+    settings.ensure_runnable()
+    result = extract(ARTICLE, settings=settings, source="asean.txt")
+    assert isinstance(result, Extraction) and len(result.meetings) == 1
+    token = base64.b64encode(f"bob:{PASSWORD}".encode()).decode()
+    assert echo_server.authorizations == [f"Basic {token}"]
+    with pytest.raises(TransportError) as caught:
+        extract(ARTICLE + " FAIL-500.", settings=settings, source="failing.txt")
+    assert str(caught.value).startswith("the server answered HTTP 500: ")
+    for text in (str(caught.value), result.model_dump_json(), caplog.text):
+        assert _secrets_in(text.encode()) == [] and token not in text
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and _secrets_in(p.read_bytes())]
+
+
+def test_base_url_credentials_and_an_openai_key_are_refused_together() -> None:
+    """Both need OpenAI's Authorization header: refused at start, in a line without either."""
+    settings = Settings(base_url=f"http://bob:{PASSWORD}@127.0.0.1:9/v1", api_key=FAKE_KEY)
+    with pytest.raises(ConfigurationError, match="drop one") as caught:
+        settings.ensure_runnable()
+    assert _secrets_in(str(caught.value).encode()) == []

@@ -242,3 +242,36 @@ def test_anthropic_refuses_json_schema_mode() -> None:
     """Anthropic has no constrained JSON mode here: asking for it fails at once."""
     with pytest.raises(ValidationError, match="tools only"):
         Settings(provider="anthropic", output_mode="json_schema")
+
+
+@pytest.mark.parametrize(
+    ("url", "bare", "auth"),
+    [
+        (
+            "http://bob:s%40hunter2%3Apass@gw.example:8080/v1",
+            "http://gw.example:8080/v1",
+            "bob:s@hunter2:pass",
+        ),
+        ("https://tok@[::1]:9/v1", "https://[::1]:9/v1", "tok:"),
+        ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1", None),
+        ("http://gw.example/v1/@team", "http://gw.example/v1/@team", None),
+    ],
+)
+def test_base_url_credentials_leave_the_url(url: str, bare: str, auth: str | None) -> None:
+    """user:password@ is taken out of the base URL (decoded) for Basic auth; a URL without
+    credentials is kept as it is."""
+    settings = Settings(base_url=url)
+    assert settings.base_url == bare
+    assert (settings.base_url_auth.get_secret_value() if settings.base_url_auth else None) == auth
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
+def test_base_url_credentials_from_the_environment_for_anthropic(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The provider's base URL variable is split the same way, before Anthropic's /v1 is added."""
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "https://bob:pw-123456@gw.example")
+    settings = Settings(provider="anthropic", api_key=SecretStr("sk-ant-test"))
+    assert settings.base_url == "https://gw.example/v1"
+    assert settings.basic_auth() == "Basic Ym9iOnB3LTEyMzQ1Ng=="
+    settings.ensure_runnable()  # the key travels in x-api-key, beside the Basic header

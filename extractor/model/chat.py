@@ -35,6 +35,8 @@ from openai._models import FinalRequestOptions
 from openai.types.chat import ChatCompletion
 
 from extractor._exceptions import ConfigurationError, ExtractorError, ResponseError, TransportError
+from extractor._redact import scrub
+from extractor.model.retry import after_tries, transport_error
 
 PATH = "/chat/completions"
 
@@ -88,26 +90,30 @@ class ChatEndpoint:
             content = await response.aread()
         except ExtractorError:
             raise
-        except httpx2.TimeoutException as exc:
-            raise TransportError("the request timed out after all retries") from exc
         except (httpx2.TransportError, OSError) as exc:
-            raise TransportError(f"cannot reach the server: {exc}") from exc
+            raise transport_error(exc, request) from exc
         if response.status_code >= 400:
-            raise status_error(self.client._make_status_error_from_response(response))
+            error = self.client._make_status_error_from_response(response)
+            raise status_error(error, key=self.client.api_key)
         return parse_completion(content)
 
 
-def status_error(error: openai.APIStatusError) -> ExtractorError:
-    """Our error for an HTTP error status the transport retries did not clear."""
+def status_error(error: openai.APIStatusError, key: str | None = None) -> ExtractorError:
+    """Our error for an HTTP error status the transport retries did not clear.
+
+    The server's message is quoted without the key (gateways echo it back) or
+    anything else credential-like; "after N tries" is said only of a request
+    that was retried (429 and 5xx are, a 400 is not).
+    """
+    message = scrub(error.message, [key] if key else [])
     if isinstance(error, openai.AuthenticationError):
         return ConfigurationError("the server refused the API key (HTTP 401); check OPENAI_API_KEY")
     if isinstance(error, openai.NotFoundError):
         return ConfigurationError(
-            f"the server does not know this model or endpoint (HTTP 404): {error.message}"
+            f"the server does not know this model or endpoint (HTTP 404): {message}"
         )
-    return TransportError(
-        f"the server answered HTTP {error.status_code} after all retries: {error.message}"
-    )
+    retried = after_tries(error.response)
+    return TransportError(f"the server answered HTTP {error.status_code}{retried}: {message}")
 
 
 def parse_completion(content: bytes) -> ChatCompletion:

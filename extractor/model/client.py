@@ -28,6 +28,7 @@ from extractor.model.network import NetworkTransport
 from extractor.model.prompting import article_message
 from extractor.model.providers import OPENAI_BASE_URL, PROVIDERS, CutOff, Provider, Unreadable
 from extractor.model.ratelimit import RateLimitedTransport, RateLimiter
+from extractor.model.requestlog import RequestLogTransport
 from extractor.model.retry import RetryingTransport
 from extractor.schemas import DraftExtraction, Usage
 from extractor.schemas.draft import parse_leniently
@@ -61,7 +62,8 @@ def build_transport(
     """The HTTP stack for the settings' mode; ``inner`` replaces the network (tests).
 
     From the top: response cache (live and record modes, unless disabled),
-    cassette recorder (record mode), tenacity retries, rate limiter, network.
+    cassette recorder (record mode), tenacity retries, rate limiter, the
+    request log (``--verbose``'s line per request), network.
     Replay mode is the cassette alone: it never reaches further down.
     """
     provider = PROVIDERS[settings.provider]
@@ -75,8 +77,9 @@ def build_transport(
         headers=provider.rate_limit_headers,
         max_pause=settings.max_backoff,
     )
+    network = RequestLogTransport(inner or NetworkTransport(), settings.provider)
     stack: httpx2.AsyncBaseTransport = RetryingTransport(
-        RateLimitedTransport(inner or NetworkTransport(), limiter),
+        RateLimitedTransport(network, limiter),
         retries=settings.transport_retries,
         max_backoff=settings.max_backoff,
     )

@@ -11,7 +11,8 @@ The OpenAI SDK ships an adapter for the same purpose (``openai[aiohttp]``);
 this one does less per request, which matters at thousands of requests a
 minute on one core. It parses each URL and builds each timeout once, not per
 request, hands the headers over as they are, reads the whole answer in one
-call (our answers are small JSON documents, never streamed), creates an SSL
+call (our answers are small JSON documents, never streamed) within one
+deadline for the whole exchange (``Settings.timeout``), creates an SSL
 context only for an ``https`` server, and takes proxies from the environment
 (``HTTPS_PROXY``, ``NO_PROXY``) once, when the session opens: aiohttp's own
 ``trust_env`` looks them (and ``~/.netrc``) up in a worker thread on every
@@ -23,6 +24,7 @@ above sees every fault in one vocabulary.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 from typing import Any
 
@@ -71,12 +73,24 @@ class NetworkTransport(httpx2.AsyncBaseTransport):
         return parsed
 
     def _timeout(self, extension: dict[str, float | None]) -> aiohttp.ClientTimeout:
-        """httpx2's timeouts in aiohttp's terms: connect, read between bytes, wait for a slot."""
-        key = (extension.get("connect"), extension.get("read"), extension.get("pool"))
+        """httpx2's timeouts in aiohttp's terms, with the longest as the whole request's deadline.
+
+        ``total`` bounds the whole exchange: connecting, sending, waiting and
+        reading the answer to its last byte (aiohttp's timer covers the body's
+        read too), so a server trickling a byte at a time cannot hold a request
+        past it. The others still name what was slow: connecting (a
+        ``ConnectTimeout``), a silence between bytes, a wait for a pool slot.
+        """
+        key = (
+            extension.get("connect"),
+            extension.get("read"),
+            extension.get("write"),
+            extension.get("pool"),
+        )
         if (timeout := self._timeouts.get(key)) is None:
-            connect, read, pool = key
+            connect, read, _, pool = key
             timeout = self._timeouts[key] = aiohttp.ClientTimeout(
-                total=None, sock_connect=connect, sock_read=read, connect=pool
+                total=_deadline(extension), sock_connect=connect, sock_read=read, connect=pool
             )
         return timeout
 
@@ -97,7 +111,8 @@ class NetworkTransport(httpx2.AsyncBaseTransport):
             ) as answer:
                 content = await answer.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise _httpx2_error(exc, request) from exc
+            deadline = _deadline(request.extensions.get("timeout") or {})
+            raise _httpx2_error(exc, request, deadline) from exc
         extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
         if answer.reason:
             extensions["reason_phrase"] = answer.reason.encode("latin-1", "replace")
@@ -114,18 +129,35 @@ class NetworkTransport(httpx2.AsyncBaseTransport):
             await self._session.close()
 
 
-def _httpx2_error(exc: BaseException, request: httpx2.Request) -> httpx2.TransportError:
-    """The httpx2 fault an aiohttp one amounts to; retried or not by what it is."""
+def _deadline(extension: dict[str, float | None]) -> float | None:
+    """The whole request's deadline: the longest of httpx2's timeouts (all equal in ours)."""
+    values = [v for v in extension.values() if v is not None]
+    return max(values) if values else None
+
+
+def _httpx2_error(
+    exc: BaseException, request: httpx2.Request, deadline: float | None = None
+) -> httpx2.TransportError:
+    """The httpx2 fault an aiohttp one amounts to; retried or not by what it is.
+
+    Its message is what a user can act on: "connection refused", "no complete
+    answer within 3 s", else aiohttp's own words.
+    """
     message = str(exc) or type(exc).__name__
     kind: type[httpx2.TransportError]
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         kind = httpx2.ConnectTimeout
     elif isinstance(exc, TimeoutError):
         kind = httpx2.ReadTimeout
+        if not isinstance(exc, aiohttp.ClientError) and deadline is not None:
+            message = f"no complete answer within {deadline:g} s"  # the whole-request deadline
     elif isinstance(exc, (aiohttp.ClientProxyConnectionError, aiohttp.ClientHttpProxyError)):
         kind = httpx2.ProxyError
     elif isinstance(exc, aiohttp.ClientConnectorError):
         kind = httpx2.ConnectError
+        refused = exc.os_error
+        if isinstance(refused, ConnectionRefusedError) or refused.errno == errno.ECONNREFUSED:
+            message = "connection refused"
     elif isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
         kind = httpx2.ReadError  # dropped, reset or cut off mid-answer
     elif isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):

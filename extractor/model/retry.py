@@ -6,6 +6,11 @@ and under the re-ask loop, around the single HTTP exchange, so a 429 during a
 re-ask retries that one request instead of restarting the conversation, and
 the two budgets stay separate and bounded. ``Retry-After`` is honoured (capped),
 otherwise waits grow exponentially with jitter.
+
+One exception: until the server has answered once, a refused connection is
+not retried. A server that refuses the very first request is not there (a
+wrong URL, a server not started), and backing off for twenty seconds only
+delays saying so; once it has answered, a refusal is a restart, and retried.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from extractor._exceptions import TransportError
+
 _NETWORK_FAULTS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
 
 
@@ -35,6 +42,33 @@ class _RetryableStatus(Exception):
 
 
 _RETRYABLE = (_RetryableStatus, *_NETWORK_FAULTS)
+_TRIES = "extractor_tries"
+
+
+def tries(outcome: httpx2.Response | BaseException) -> int:
+    """How many times the request that ended in ``outcome`` was sent (1 if never retried)."""
+    if isinstance(outcome, httpx2.Response):
+        return int(outcome.extensions.get(_TRIES, 1))
+    return int(getattr(outcome, _TRIES, 1))
+
+
+def after_tries(outcome: httpx2.Response | BaseException) -> str:
+    """ " after N tries" when the request was retried, else "": a 400 was sent once."""
+    number = tries(outcome)
+    return f" after {number} tries" if number > 1 else ""
+
+
+def transport_error(exc: Exception, request: httpx2.Request) -> TransportError:
+    """Our error for a network fault the retries did not clear, naming the server and the fault.
+
+    The URL is shown without credentials or query; the fault as ``network``
+    words it ("connection refused").
+    """
+    url = request.url.copy_with(username=None, password=None, query=None, fragment=None)
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx2.TimeoutException):
+        return TransportError(f"the request to {url} timed out{after_tries(exc)}: {reason}")
+    return TransportError(f"cannot reach the server at {url}: {reason}{after_tries(exc)}")
 
 
 def retry_after_seconds(headers: httpx2.Headers, now: dt.datetime | None = None) -> float | None:
@@ -81,6 +115,9 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
         self._jitter = wait_exponential_jitter(multiplier=initial_backoff, max=max_backoff)
         self.faults: Counter[str] = Counter()
         """Faults met so far, by kind (``429``, ``500``, ``ReadTimeout``...), for reports."""
+        self._reached = False
+        """Whether the server ever answered (or was connected to): until then a refused
+        connection is not retried."""
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -97,9 +134,15 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
         # and the attempt budget are exactly tenacity's.
         attempts = self.retries + 1
         try:
-            return await self._try(request, last=attempts == 1)
+            return await self._try(request, 1, last=attempts == 1)
         except _RETRYABLE as exc:
             failed: BaseException | None = exc
+            if isinstance(exc, httpx2.ConnectError) and not self._reached:
+                # Nothing ever answered on this server, and now the connection is
+                # refused (or the name unknown): a server that is not there, most
+                # likely a wrong URL or a server not started. Say so now, not
+                # after a minute of backoff; later faults are retried as ever.
+                raise
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts),
             wait=self._wait,
@@ -112,11 +155,15 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
                     replayed, failed = failed, None
                     raise replayed
                 number = attempt.retry_state.attempt_number
-                return await self._try(request, last=number == attempts)
+                return await self._try(request, number, last=number == attempts)
         raise AssertionError("unreachable: tenacity reraises or returns")  # pragma: no cover
 
-    async def _try(self, request: httpx2.Request, *, last: bool) -> httpx2.Response:
-        """One exchange; a retryable answer is raised unless it is the last try, then returned."""
+    async def _try(self, request: httpx2.Request, number: int, *, last: bool) -> httpx2.Response:
+        """Try ``number``; a retryable answer is raised unless it is the last try, then returned.
+
+        What the last try leaves (its response or its fault) carries ``number``
+        for ``tries``, so a message says "after 5 tries" only when there were.
+        """
         try:
             response = await self.inner.handle_async_request(request)
             # Read the (small, unstreamed) body here, so a connection dropped
@@ -124,12 +171,18 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
             await response.aread()
         except _NETWORK_FAULTS as exc:
             self.faults[type(exc).__name__] += 1
+            if not isinstance(exc, (httpx2.ConnectError, httpx2.ConnectTimeout)):
+                self._reached = True  # it was connected to: the server is there
+            setattr(exc, _TRIES, number)
             raise
+        self._reached = True
         if _is_retryable(response):
             self.faults[str(response.status_code)] += 1
             if not last:
                 await response.aclose()
                 raise _RetryableStatus(response)
+            if number > 1:
+                response.extensions[_TRIES] = number
         return response
 
     async def aclose(self) -> None:

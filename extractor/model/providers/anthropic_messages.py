@@ -37,9 +37,11 @@ from instructor.core import AsyncValidationError, IncompleteOutputException, Res
 from instructor.v2 import mode_registry
 
 from extractor._exceptions import ConfigurationError, ExtractorError, ResponseError, TransportError
+from extractor._redact import scrub
 from extractor.model.providers.base import CutOff, Unreadable
 from extractor.model.providers.schema import compact, shortened
 from extractor.model.ratelimit import RateLimitHeaders
+from extractor.model.retry import after_tries, transport_error
 from extractor.schemas import DraftExtraction, Usage
 from extractor.settings import Settings
 
@@ -67,6 +69,9 @@ def _tool_params() -> dict[str, Any]:
 
 TOOL_PARAMS = _tool_params()
 """The tool and tool choice every request carries (the same bytes for every article)."""
+
+TOOL_NAME: str = TOOL_PARAMS["tool_choice"]["name"]
+"""The one tool an answer may use (``DraftExtraction``)."""
 
 _TOOL = TOOL_PARAMS["tools"][0]
 _SHORTER = {**TOOL_PARAMS, "tools": [{**_TOOL, "input_schema": shortened(_TOOL["input_schema"])}]}
@@ -108,6 +113,7 @@ def worth_keeping(body: Any) -> bool:
     return any(
         isinstance(block, dict)
         and block.get("type") == "tool_use"
+        and block.get("name") == TOOL_NAME
         and isinstance(block.get("input"), dict)
         for block in content
     )
@@ -143,14 +149,16 @@ def _error_message(content: bytes) -> str:
     return content.decode("utf-8", "replace").strip()[:300]
 
 
-def status_error(status: int, content: bytes, model: str, key: str | None) -> ExtractorError:
+def status_error(
+    status: int, content: bytes, model: str, key: str | None, retried: str = ""
+) -> ExtractorError:
     """Our error for an HTTP error status the transport retries did not clear.
 
-    The key is never in the message, even should the server echo it.
+    The key is never in the message, even should the server echo it, nor
+    anything else credential-like. ``retried`` is " after N tries" for a
+    request that was retried (``retry.after_tries``), else "".
     """
-    message = _error_message(content)
-    if key:
-        message = message.replace(key, "[redacted]")
+    message = scrub(_error_message(content), [key] if key else [])
     if status == 401:
         return ConfigurationError(
             f"the server refused the API key (HTTP 401); check ANTHROPIC_API_KEY: {message}"
@@ -159,8 +167,6 @@ def status_error(status: int, content: bytes, model: str, key: str | None) -> Ex
         return ConfigurationError(
             f"the server does not know the model {model!r} or this endpoint (HTTP 404): {message}"
         )
-    # What the transport retries (429 and 5xx, 529 among them) was tried more than once.
-    retried = " after all retries" if status == 429 or status >= 500 else ""
     return TransportError(f"the server answered HTTP {status}{retried}: {message}")
 
 
@@ -216,6 +222,8 @@ class AnthropicMessages:
                 "accept": "application/json",
             }
         )
+        if auth := settings.basic_auth():  # the base URL's credentials, beside the key
+            self._headers["authorization"] = auth
         self._extensions = {"timeout": httpx2.Timeout(settings.timeout).as_dict()}
 
     def request(
@@ -252,12 +260,12 @@ class AnthropicMessages:
             answer = await response.aread()
         except ExtractorError:
             raise
-        except httpx2.TimeoutException as exc:
-            raise TransportError("the request timed out after all retries") from exc
         except (httpx2.TransportError, OSError) as exc:
-            raise TransportError(f"cannot reach the server: {exc}") from exc
+            raise transport_error(exc, http_request) from exc
         if response.status_code >= 400:
-            raise status_error(response.status_code, answer, self.settings.model, self._key)
+            raise status_error(
+                response.status_code, answer, self.settings.model, self._key, after_tries(response)
+            )
         return parse_message(answer)
 
     def parse(self, answer: Message) -> DraftExtraction:
@@ -270,6 +278,11 @@ class AnthropicMessages:
                 f"the model answered without calling the tool "
                 f"(stop_reason={answer.stop_reason}){said}"
             )
+        called = next(block.name for block in answer.content if block.type == "tool_use")
+        if called != TOOL_NAME:
+            # instructor reads the first tool_use's input whatever it is named; a
+            # call of another tool is an invalid answer, re-asked like one.
+            raise Unreadable(f"the answer used a tool named {called!r}; use {TOOL_NAME!r}")
         try:
             draft: DraftExtraction = _TOOLS.response_parser(
                 response=answer,
@@ -304,7 +317,8 @@ class AnthropicMessages:
         """The tool call's input, read leniently: a cut-off answer keeps its complete parts."""
         for block in answer.content:
             if block.type == "tool_use":
-                return block.input
+                # Another tool's input is nothing to salvage.
+                return block.input if block.name == TOOL_NAME else None
         for block in answer.content:
             if block.type == "text":
                 try:

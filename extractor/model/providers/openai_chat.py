@@ -74,6 +74,9 @@ def _json_schema_params() -> dict[str, Any]:
 TOOL_PARAMS = _tool_params()
 """The tool and tool choice every tools-mode request carries (the same bytes for every article)."""
 
+TOOL_NAME: str = TOOL_PARAMS["tool_choice"]["function"]["name"]
+"""The one function an answer may call (``DraftExtraction``)."""
+
 JSON_SCHEMA_PARAMS = _json_schema_params()
 """The response format every json_schema-mode request carries."""
 
@@ -150,6 +153,8 @@ def _answer_text(body: dict[str, Any]) -> list[str] | None:
     message = body["choices"][0].get("message") or {}
     calls = message.get("tool_calls")
     if calls:
+        if any(call["function"].get("name") != TOOL_NAME for call in calls):
+            return None  # another tool's arguments are no answer to keep
         return [call["function"]["arguments"] for call in calls]
     content = message.get("content")
     return [content] if isinstance(content, str) and content.strip() else None
@@ -204,6 +209,9 @@ class OpenAIChat:
             base_url=settings.base_url or OPENAI_BASE_URL,
             max_retries=0,  # tenacity in RetryingTransport owns transport retries
             timeout=settings.timeout,
+            # Credentials from the base URL replace the key's Bearer header (a header
+            # the SDK is given wins over its own); ensure_runnable refuses both at once.
+            default_headers={"Authorization": auth} if (auth := settings.basic_auth()) else None,
             # The client owns the stack (closing it closes the stack); requests
             # go to the stack directly, through ChatEndpoint.
             http_client=httpx2.AsyncClient(transport=stack, timeout=settings.timeout),
@@ -245,6 +253,14 @@ class OpenAIChat:
                 "the model answered in text instead of calling the tool (this server or model "
                 "does not follow forced tool calls): try --mode json_schema"
             )
+        if self.mode == "tools" and message is not None and message.tool_calls:
+            function = getattr(message.tool_calls[0], "function", None)
+            if function is not None and (called := function.name) != TOOL_NAME:
+                # instructor reads the first call's arguments whatever it is named; a
+                # call of another function is an invalid answer, re-asked like one.
+                raise Unreadable(
+                    f"the answer called a function named {called!r}; call {TOOL_NAME!r}"
+                )
         if self.mode == "json_schema" and message is not None and not message.tool_calls:
             content = (message.content or "").lstrip()
             if not content.startswith("{") and choices[0].finish_reason != "length":
@@ -291,7 +307,10 @@ class OpenAIChat:
         try:
             message = answer.choices[0].message
             if message.tool_calls:
-                text = message.tool_calls[0].function.arguments  # type: ignore[union-attr]
+                function = message.tool_calls[0].function  # type: ignore[union-attr]
+                if function.name != TOOL_NAME:
+                    return None  # another function's arguments are nothing to salvage
+                text = function.arguments
             else:
                 text = message.content or ""
             return pydantic_core.from_json(text, allow_partial=True)
