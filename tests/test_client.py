@@ -537,3 +537,12 @@ async def test_a_quiet_run_logs_no_request(caplog: pytest.LogCaptureFixture) -> 
     caplog.set_level(logging.WARNING)
     await _ask([GOOD])
     assert not [r for r in caplog.records if r.name == "extractor.model.requestlog"]
+
+
+async def test_warnings_quoting_a_failed_answer_hold_no_secret() -> None:
+    """A warning quotes what failed in the answer (it reaches the output): never a key in it."""
+    leaky = {"meetings": [*GOOD["meetings"], {"sides": f"Bearer {FAKE_KEY}"}], "status_claims": []}
+    answer, _ = await _ask([leaky], reasks=0)
+    assert len(answer.draft.meetings) == 1 and answer.warnings
+    assert "failed validation" in answer.warnings[0]
+    assert not [w for w in answer.warnings if FAKE_KEY[:12] in w or "Bearer sk" in w]

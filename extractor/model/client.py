@@ -21,6 +21,7 @@ from typing import Any
 import httpx2
 
 from extractor._exceptions import ResponseError
+from extractor._redact import scrub
 from extractor.model.cache import CachingTransport, ResponseCache, open_cache
 from extractor.model.cassette import CassetteStore, CassetteTransport
 from extractor.model.local import LocalServer
@@ -295,6 +296,8 @@ def _best(
             if best.verdict.problems
             else f"kept attempt {best.number}, the best of {len(candidates)}"
         )
+    # Warnings quote the failed answers, which go to the output: scrubbed like our errors.
+    warnings = [scrub(w) for w in warnings]
     return DraftAnswer(draft=best.draft, usage=usage, attempts=attempts, warnings=warnings)
 
 
