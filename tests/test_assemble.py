@@ -12,7 +12,8 @@ from extractor.schemas import DraftExtraction, RunInfo, Usage
 TEXT = (
     "MOSCOW, March 3 (TASS) -- Russian Foreign Minister Sergey Lavrov met on Tuesday with "
     "ASEAN Secretary-General Kao Kim Hourn. Lavrov said Russia wants to upgrade to "
-    "comprehensive strategic partnership. The ministers will meet again in Vientiane in July."
+    "comprehensive strategic partnership. The ministers will meet again in Vientiane in July. "
+    "Lavrov called the talks with Kao useful."
 )
 RUN = RunInfo(model="m", prompt_version="v", mode="replay", attempts=1, usage=Usage())
 
@@ -30,6 +31,7 @@ KAO: dict[str, Any] = {
 }
 MET = "Sergey Lavrov met on Tuesday with ASEAN Secretary-General Kao Kim Hourn"
 WANTS = "Lavrov said Russia wants to upgrade"
+TALKS = "Lavrov called the talks with Kao useful"
 
 
 def meeting(
@@ -160,9 +162,9 @@ def test_planned_meeting_takes_no_date_from_the_dateline() -> None:
 
 def test_same_meeting_twice_is_one_record_with_both_quotes() -> None:
     """Two drafts of one meeting merge, evidence from both."""
-    meetings = [meeting(MET), meeting(WANTS, sides=[KAO, LAVROV])]
+    meetings = [meeting(MET), meeting(TALKS, sides=[KAO, LAVROV])]
     (got,) = run(draft(meetings=meetings)).meetings
-    assert [e.quote for e in got.evidence] == [MET, WANTS]
+    assert [e.quote for e in got.evidence] == [MET, TALKS]
 
 
 def test_upgrade_infers_the_status_below_from_the_vocabulary() -> None:
@@ -193,12 +195,12 @@ def test_ids_are_stable_across_runs() -> None:
 
 def test_meeting_in_two_chunks_merges_and_keeps_the_stated_date() -> None:
     """A meeting dated in one report and undated in another is one meeting, stated date kept."""
-    meetings = [meeting(WANTS), meeting(MET, sides=[KAO, LAVROV], date_text="on Tuesday")]
+    meetings = [meeting(TALKS), meeting(MET, sides=[KAO, LAVROV], date_text="on Tuesday")]
     (got,) = run(draft(meetings=meetings), "date 2023-03-03 " + TEXT).meetings
     assert got.date == dt.date(2023, 2, 28)
     assert got.date_text == "on Tuesday"
     assert got.from_dateline == ["place"]
-    assert [e.quote for e in got.evidence if e.field == "meeting"] == [MET, WANTS]
+    assert [e.quote for e in got.evidence if e.field == "meeting"] == [MET, TALKS]
 
 
 def test_same_claim_twice_fills_what_one_report_lacks() -> None:

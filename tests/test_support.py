@@ -323,3 +323,30 @@ def test_a_status_the_rules_correct_is_warned_about_but_not_re_asked() -> None:
     result = _review([slip], text=PLAN_TEXT)
     assert [f.outcome for f in result.findings] == ["changed"]
     assert result.problems() == [] and len(result.warnings()) == 1
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "Bilateral trade between India and Kazakhstan stood at 2.5 billion dollars",
+        "上合组织成立于2001年",
+    ],
+)
+def test_a_meeting_whose_quotes_say_nobody_met_is_dropped(quote: str) -> None:
+    """A sentence naming both sides but no meeting, talk or call reports no meeting."""
+    text = (
+        "NEW DELHI, 12 April 2023 (PTI) — Jaishankar held talks with Nurtleu. "
+        "Bilateral trade between India and Kazakhstan stood at 2.5 billion dollars.\n\n"
+        "上合组织成立于2001年，秘书处设在北京。"
+    )
+    sides = (
+        [{"state": "India", "kind": "state", "mentions": ["India"]},
+         {"state": "Kazakhstan", "kind": "state", "mentions": ["Kazakhstan"]}]
+        if quote.startswith("Bilateral")
+        else [{"organisation": "上合组织", "kind": "organisation", "mentions": ["上合组织"]},
+              {"state": "北京", "kind": "state", "mentions": ["北京"]}]
+    )  # fmt: skip
+    result = _review([{"sides": sides, "quotes": [quote]}], text=text)
+    assert result.meetings == []
+    (finding,) = [f for f in result.findings if f.outcome == "dropped"]
+    assert "says they met or talked" in finding.problem

@@ -16,10 +16,11 @@ evidence, and these are the rules, in one place:
   "Ambassador of Mongolia to the People's Republic of China" that is Mongolia.
   A participant with no name, state or organisation left is unsupported.
 - A meeting needs at least two supported sides, and a quote reporting it that
-  names at least one of them. It is "planned" only when the sentence of its
-  date (of its quotes, when it has no date) holds words of a plan ("will",
-  "next", "состоится", "将"; data, in ``extractor/data/plan_words.json``);
-  otherwise it is reported as held.
+  names at least one of them, in a sentence that says they met or talked
+  ("met", "talks", "received", "встреча", "会见"). It is "planned" only when
+  the sentence of its date (of its quotes, when it has no date) holds words
+  of a plan ("will", "next", "состоится", "将"); otherwise it is reported as
+  held. Both word lists are data, in ``extractor/data/meeting_words.json``.
 - A claim's subject quote must name the subject (the same country code or
   organisation) or refer to it ("his country", "the Kingdom") when the subject
   is named earlier or is the claimant's state. Its status quote must contain a
@@ -220,27 +221,45 @@ class _WordsFile(_Words):
     cjk: _Words
 
 
-class _PlanWords(BaseModel):
-    """``extractor/data/plan_words.json``: words that say a meeting is yet to happen."""
+class _Cues(BaseModel):
+    """Words of one kind, Latin and Cyrillic on word boundaries, Chinese as substrings."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    note: list[str] = Field(alias="_note")
     words: list[str] = Field(min_length=1)
     cjk: list[str] = Field(min_length=1)
 
+    def pattern(self) -> re.Pattern[str]:
+        words = (
+            re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in self.words
+        )
+        latin = r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)"
+        return re.compile(latin + "|" + "|".join(map(re.escape, self.cjk)), re.IGNORECASE)
+
+
+class _MeetingWords(BaseModel):
+    """``extractor/data/meeting_words.json``: words that report a meeting, and a plan."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    note: list[str] = Field(alias="_note")
+    report: _Cues
+    plan: _Cues
+
 
 @cache
-def _plan_pattern() -> re.Pattern[str]:
-    raw = (files("extractor") / "data" / "plan_words.json").read_text("utf-8")
-    data = _PlanWords.model_validate(json.loads(raw))
-    words = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in data.words]
-    latin = r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)"
-    return re.compile(latin + "|" + "|".join(map(re.escape, data.cjk)), re.IGNORECASE)
+def _meeting_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    raw = (files("extractor") / "data" / "meeting_words.json").read_text("utf-8")
+    data = _MeetingWords.model_validate(json.loads(raw))
+    return data.report.pattern(), data.plan.pattern()
+
+
+def _reports_meeting(sentence: str) -> bool:
+    """Whether a sentence says people met, talked or will."""
+    return _meeting_patterns()[0].search(sentence) is not None
 
 
 def _plans(sentence: str) -> bool:
     """Whether a sentence says something is yet to happen."""
-    return _plan_pattern().search(sentence.replace("\u2019", "'")) is not None
+    return _meeting_patterns()[1].search(sentence) is not None
 
 
 @cache
@@ -581,6 +600,16 @@ class _Reviewer:
         if not naming:
             self.find(
                 f"{where}.quotes", record, "meeting", "no quote reports it naming a side", "dropped"
+            )
+            return None
+        if not any(_reports_meeting(self.a.words_around(p)) for p in naming):
+            self.find(
+                f"{where}.quotes",
+                record,
+                "meeting",
+                "no sentence of a quote naming a side says they met or talked "
+                "(met, talks, received, call, visit...)",
+                "dropped",
             )
             return None
         # A quote that names no side belongs to the report only beside one that does.
