@@ -154,3 +154,48 @@ def test_a_resumed_csv_gets_no_second_header(seed_extraction: Extraction) -> Non
     writer.start(appending=True)
     writer.write(0, seed_extraction)
     assert not out.getvalue().startswith("source,")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ['=HYPERLINK("http://evil.example","click")', "+1+2", "-2+3", "@SUM(A1)", "\t=1", "  =1"],
+)
+def test_csv_cells_a_spreadsheet_would_evaluate_are_escaped(
+    seed_extraction: Extraction, cell: str
+) -> None:
+    """A quote, place or source starting like a formula is written with a leading quote."""
+    import csv
+    import io
+
+    from extractor.schemas import ErrorRecord
+    from extractor.write import csv_header, csv_rows
+
+    meeting = seed_extraction.meetings[0]
+    evidence = [meeting.evidence[0].model_copy(update={"quote": cell}), *meeting.evidence[1:]]
+    hostile = seed_extraction.model_copy(
+        update={
+            "document": seed_extraction.document.model_copy(update={"source": cell}),
+            "meetings": [meeting.model_copy(update={"place": cell, "evidence": evidence})],
+        }
+    )
+    error = ErrorRecord(source=cell, error_type="InputError", message=cell)
+    text = csv_header() + csv_rows(hostile) + csv_rows(error)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    cells = [rows[0]["source"], rows[0]["place"], rows[0]["quotes"].split(" | ")[0]]
+    cells += [rows[-1]["source"], rows[-1]["error"]]
+    assert cells == ["'" + cell] * 5
+    assert all(
+        not v.lstrip(" ").startswith(("=", "+", "-", "@", "\t")) for r in rows for v in r.values()
+    )
+
+
+def test_csv_leaves_ordinary_cells_alone(seed_extraction: Extraction) -> None:
+    """Dates, offsets and text that only contain a sign keep their value."""
+    import csv
+    import io
+
+    from extractor.write import csv_header, csv_rows
+
+    rows = list(csv.DictReader(io.StringIO(csv_header() + csv_rows(seed_extraction))))
+    assert rows[0]["date"] == "2022-07-14"
+    assert not any(v.startswith("'") for r in rows for v in r.values())

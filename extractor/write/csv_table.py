@@ -1,7 +1,12 @@
 """CSV: a row per meeting and per status claim, for spreadsheets and quick joins.
 
 Participants by name, evidence quotes and their offsets joined; JSON keeps
-everything.
+everything. Every cell is text from an article a stranger wrote, so a cell a
+spreadsheet would run as a formula (one starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return, also after leading spaces) gets a leading
+``'``, as OWASP advises for CSV exports: "=HYPERLINK(...)" is shown, never
+followed. Readers that parse the file as data see the quote; JSON and JSONL
+keep every value as it was.
 """
 
 from __future__ import annotations
@@ -56,8 +61,16 @@ def _evidence(evidence: list[Evidence]) -> dict[str, str]:
     }
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """The cell as text a spreadsheet shows and never evaluates."""
+    return "'" + cell if cell.lstrip(" ").startswith(_FORMULA_START) else cell
+
+
 def _row(**values: object) -> tuple[str, ...]:
-    return tuple(str(values.get(column, "")) for column in CSV_COLUMNS)
+    return tuple(spreadsheet_safe(str(values.get(column, ""))) for column in CSV_COLUMNS)
 
 
 def _csv_line(values: tuple[str, ...]) -> str:
