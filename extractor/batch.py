@@ -18,11 +18,13 @@ JSONL, or one written with another model or prompt version.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import re
 import shutil
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,7 @@ from typing import Any
 from extractor._exceptions import ConfigurationError, ExtractorError, InputError
 from extractor.model.client import ModelClient
 from extractor.model.prompting import load_prompt
-from extractor.read.document import Document, read_document
+from extractor.read.document import STDIN, Document, read_document
 from extractor.runner import Limiter, extract_document, gather_or_cancel
 from extractor.schemas import ErrorRecord, Result
 from extractor.settings import Settings
@@ -210,6 +212,34 @@ def _free_name(path: Path) -> Path:
 Skip = Callable[[Document], bool]
 
 
+async def _read(path: str | Path, max_bytes: int) -> Document:
+    """``read_document`` off the event loop, so a slow read stalls one document, not the run.
+
+    Stdin is read in a daemon thread of its own: a read blocked on a terminal
+    or a pipe cannot be interrupted, and the default executor's threads are
+    joined on exit, so Ctrl-C would otherwise wait for the writer forever.
+    """
+    if str(path) != STDIN:
+        return await asyncio.to_thread(read_document, path, max_bytes=max_bytes)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Document] = loop.create_future()
+
+    def settle(result: Document | None, error: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(error) if error else future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = read_document(path, max_bytes=max_bytes), None
+        except BaseException as exc:  # handed to the awaiting task, as to_thread does
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="extractor-stdin", daemon=True).start()
+    return await future
+
+
 async def iter_results(
     paths: Iterable[str | Path],
     client: ModelClient,
@@ -232,9 +262,7 @@ async def iter_results(
         if skip_sources and str(path) in skip_sources:
             return None
         try:
-            document = await asyncio.to_thread(
-                read_document, path, max_bytes=settings.max_input_bytes
-            )
+            document = await _read(path, settings.max_input_bytes)
             if skip and skip(document):
                 return None
             return await extract_document(document, client, limiter=limiter)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -449,3 +451,31 @@ def test_summary_tells_spent_tokens_from_cached_ones(
         "extractor: 3 extracted, 0 errors, 0 skipped, 800 tokens spent "
         "(+1,600 prompt tokens from the provider's cache; 1 result from the cache) in 1.0 s"
     ), summary
+
+
+def test_a_silent_stdin_stalls_neither_the_batch_nor_ctrl_c(tmp_path: Path) -> None:
+    """With '-' waiting on a writer that says nothing, the other file is still extracted,
+    and Ctrl-C then ends the run with one line (no wait for the writer, no abort)."""
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "extractor", "extract", "-", str(SEED), "-f", "jsonl", *REPLAY],
+        stdin=read_end,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+        cwd=tmp_path,
+    )
+    os.close(read_end)
+    try:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 60)  # a regression fails, not hangs
+        assert ready, "no result while stdin waited"
+        line = proc.stdout.readline()  # the seed's result, while stdin still waits
+        assert json.loads(line)["document"]["source"] == str(SEED)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        os.close(write_end)
+    assert proc.returncode == 130
+    assert err.decode().splitlines() == ["extractor: error: interrupted"]

@@ -382,7 +382,7 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
     """
     if str(path) == STDIN:
         source = _STDIN_SOURCE
-        data = sys.stdin.buffer.read(max_bytes + 1)
+        data = _read_stdin(max_bytes + 1)
         if len(data) > max_bytes:
             raise _too_large(source, max_bytes, max_bytes, at_least=True)
         return document_from_text(_decode(data, source), source)
@@ -410,6 +410,26 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
     if len(data) > max_bytes:
         raise _too_large(source, max_bytes, max_bytes, at_least=True)
     return document_from_text(_decode(data, source), source)
+
+
+def _read_stdin(limit: int) -> bytes:
+    """Up to ``limit`` bytes of stdin, through its unbuffered file when it has one.
+
+    A batch reads stdin in a daemon thread that may still be blocked when the
+    process exits (Ctrl-C while a pipe's writer is silent); blocked in the
+    buffered reader, it would hold the lock the interpreter needs to shut
+    down, and Python aborts instead of exiting.
+    """
+    stream = getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = stream.read(min(limit - size, 1 << 16))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 _NOT_REGULAR: tuple[tuple[Callable[[int], bool], str], ...] = (
