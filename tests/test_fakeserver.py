@@ -275,7 +275,7 @@ async def test_messages_500_fault_is_a_transport_error_with_anthropics_message()
     """An injected 500 on /v1/messages comes in Anthropic's error shape and is reported."""
     config = FakeServerConfig(fault_rate=1.0, faults=("500",))
     async with FakeServer(config) as server:
-        with pytest.raises(TransportError, match=r"HTTP 500 after all retries: injected fault"):
+        with pytest.raises(TransportError, match=r"HTTP 500: injected fault"):
             await aextract(_seed(), settings=_anthropic(server.base_url))
     assert server.stats["answered_500"] == 1
 

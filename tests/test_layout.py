@@ -10,7 +10,12 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "extractor"
 
 # Each stage, and the stages (plus the shared foundations) it may import.
-FOUNDATION = {"extractor._exceptions", "extractor.settings", "extractor.schemas"}
+FOUNDATION = {
+    "extractor._exceptions",
+    "extractor._redact",
+    "extractor.settings",
+    "extractor.schemas",
+}
 ALLOWED = {
     "text": set(),
     "normalise": {"text"},
