@@ -41,6 +41,7 @@ MAX_MENTIONS = 8
 MAX_QUOTES = 4
 MAX_RECORDS = 60
 MAX_PHRASES = 8
+MAX_SKIP_NOTES = 5  # malformed records named one by one in a lenient parse; the rest counted
 
 _VERBATIM = "Verbatim."
 
@@ -162,15 +163,21 @@ def parse_leniently(data: object) -> tuple[DraftExtraction, list[str]]:
     def keep(name: str, model: type[_Draft]) -> list[Any]:
         items = data.get(name)
         kept: list[Any] = []
+        malformed = 0
         for i, item in enumerate(items if isinstance(items, list) else []):
-            if len(kept) >= MAX_RECORDS:
-                skipped.append(f"dropped {name}[{i}:]: more than {MAX_RECORDS} records")
+            # Bounded work and warnings, whatever a runaway answer holds.
+            if len(kept) >= MAX_RECORDS or i >= 4 * MAX_RECORDS:
+                skipped.append(f"dropped {name}[{i}:]: more than the {MAX_RECORDS} records kept")
                 break
             try:
                 kept.append(model.model_validate(item))
             except ValueError as exc:
-                first = str(exc).splitlines()[1:2] or [str(exc)]
-                skipped.append(f"dropped malformed {name}[{i}]: {first[0].strip()}")
+                malformed += 1
+                if malformed <= MAX_SKIP_NOTES:
+                    first = str(exc).splitlines()[1:2] or [str(exc)]
+                    skipped.append(f"dropped malformed {name}[{i}]: {first[0].strip()}")
+        if malformed > MAX_SKIP_NOTES:
+            skipped.append(f"dropped {malformed - MAX_SKIP_NOTES} more malformed {name}")
         return kept
 
     draft = DraftExtraction.model_construct(

@@ -262,3 +262,26 @@ def test_one_person_given_twice_with_and_without_an_organisation_is_one_particip
     assert len(ids) == len(set(ids))
     (got,) = result.meetings
     assert len(got.participants) == len(set(got.participants)) == 2
+
+
+def test_a_runaway_answer_gives_each_warning_once_with_its_count() -> None:
+    """5,000 copies of one unsupported meeting are one warning line per finding, counted."""
+    from extractor.schemas.draft import DraftMeeting
+
+    bad = DraftMeeting.model_validate(meeting("Lavrov hugged Kao"))
+    runaway = DraftExtraction.model_construct(meetings=[bad] * 5000, status_claims=[])
+    result = run(runaway)
+    assert result.meetings == [] and result.grounding.records_dropped == 5000
+    assert len(result.warnings) <= 3
+    assert all(w.endswith("(and 4999 more like it)") for w in result.warnings)
+
+
+def test_distinct_warnings_keep_order_and_bound_the_list() -> None:
+    """First-seen order, counts on repeats, and one closing line past the limit."""
+    from extractor.ground.assemble import distinct_warnings
+
+    same = ["dropped meeting 1 (A, B): x", "b", "dropped meeting 2 (A, B): x", "meeting 3: y"]
+    assert distinct_warnings(same) == ["dropped meeting 1 (A, B): x (and 1 more like it)", "b",
+                                       "meeting 3: y"]  # fmt: skip
+    many = distinct_warnings([f"w{i}" for i in range(10)], limit=4)
+    assert many == ["w0", "w1", "w2", "... and 7 more warnings of other kinds"]

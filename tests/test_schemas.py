@@ -133,3 +133,17 @@ def test_output_schema_is_json_schema() -> None:
     schema = Extraction.model_json_schema()
     assert {"Meeting", "StatusClaim", "Participant", "Evidence"} <= set(schema["$defs"])
     assert schema["$defs"]["Evidence"]["additionalProperties"] is False
+
+
+def test_parse_leniently_bounds_a_runaway_answer() -> None:
+    """10,000 malformed records cost a few lines and bounded work, and good ones stop at the cap."""
+    from extractor.schemas.draft import MAX_RECORDS, MAX_SKIP_NOTES
+
+    junk = answer(meetings=[meeting("x", sides=[ZHANG])] * 10_000)
+    draft, skipped = parse_leniently(junk)
+    assert draft.meetings == []
+    assert len(skipped) == MAX_SKIP_NOTES + 2  # named ones, where it stopped, how many more
+    assert any("more malformed meetings" in s for s in skipped)
+    good = answer(meetings=[meeting("Zhang Ming met U Myo Thant Pe")] * 10_000)
+    draft, skipped = parse_leniently(good)
+    assert len(draft.meetings) == MAX_RECORDS and len(skipped) == 1

@@ -11,6 +11,7 @@ record per meeting or claim reported twice).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -355,6 +356,34 @@ def _person(subject: str, participants: list[Participant]) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+MAX_WARNINGS = 200
+
+
+_RECORD_NUMBER = re.compile(r"\b(meeting|status claim|attempt|part) \d+(?:/\d+)?\b")
+
+
+def distinct_warnings(warnings: Iterable[str], limit: int = MAX_WARNINGS) -> list[str]:
+    """Each kind of warning once, in first-seen order, with how often it came; at most ``limit``.
+
+    Warnings that differ only in the record they name ("meeting 12", "meeting
+    13") are one kind. A runaway answer (10,000 copies of one bad record) must
+    give a reader one line saying so, not 10,000 lines, nor an output that size.
+    """
+    first: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for w in warnings:
+        kind = _RECORD_NUMBER.sub(r"\1 #", w)
+        first.setdefault(kind, w)
+        counts[kind] = counts.get(kind, 0) + 1
+    lines = [
+        first[k] if n == 1 else f"{first[k]} (and {n - 1} more like it)" for k, n in counts.items()
+    ]
+    if len(lines) > limit:
+        rest = len(lines) - limit + 1
+        lines = [*lines[: limit - 1], f"... and {rest} more warnings of other kinds"]
+    return lines
+
+
 @dataclass
 class _Stats:
     warnings: list[str] = field(default_factory=list)
@@ -402,5 +431,5 @@ def assemble(
             fields_nulled=checked.count("nulled"),
             quotes_dropped=checked.count("quote dropped"),
         ),
-        warnings=stats.warnings,
+        warnings=distinct_warnings(stats.warnings),
     )
