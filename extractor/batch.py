@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from extractor._exceptions import ConfigurationError, ExtractorError, InputError
+from extractor._redact import scrub
 from extractor.model.client import ModelClient
 from extractor.model.prompting import load_prompt
 from extractor.read.document import STDIN, Document, read_document
@@ -275,7 +276,7 @@ async def iter_results(
             return ErrorRecord(
                 source=str(path),
                 error_type="InternalError",
-                message=f"unexpected {type(exc).__name__}: {exc}",
+                message=scrub(f"unexpected {type(exc).__name__}: {exc}"),  # not ours: unscrubbed
             )
 
     async def worker() -> None:

@@ -209,7 +209,13 @@ def extract(
     ] = None,
     rpm: Annotated[float | None, typer.Option(help="Client-side limit, requests/minute.")] = None,
     tpm: Annotated[float | None, typer.Option(help="Client-side limit, tokens/minute.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds per HTTP request.")] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Deadline of one HTTP request, in seconds: connecting, sending, waiting and "
+            "reading the whole answer (each retry gets its own)."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
 ) -> None:
     """Extract meetings and status claims from articles, as JSON."""

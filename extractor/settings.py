@@ -78,8 +78,13 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
 class Settings(BaseSettings):
     """How to reach the model and how hard to try."""
 
+    # hide_input_in_errors: a whole-settings error would otherwise print the API key.
     model_config = SettingsConfigDict(
-        env_prefix="EXTRACTOR_", extra="ignore", populate_by_name=True, frozen=True
+        env_prefix="EXTRACTOR_",
+        extra="ignore",
+        populate_by_name=True,
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     provider: ProviderName = Field(

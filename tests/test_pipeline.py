@@ -134,7 +134,9 @@ async def test_unexpected_exception_becomes_internal_error(
 
     async def flaky(document: Any, client: Any, **kwargs: Any) -> Any:
         if document.source == str(boom):
-            raise ZeroDivisionError("division by zero in a test")
+            raise ZeroDivisionError(
+                "division by zero in a test, Authorization: Bearer sk-abcdefghijklmnopqrstuv"
+            )
         return await real(document, client, **kwargs)
 
     monkeypatch.setattr(extractor.batch, "extract_document", flaky)
@@ -145,6 +147,7 @@ async def test_unexpected_exception_becomes_internal_error(
     assert error.source == str(boom)
     assert error.error_type == "InternalError"
     assert "ZeroDivisionError" in error.message
+    assert "sk-abcdefghijklmnopqrstuv" not in error.message  # a bug's message is scrubbed too
     _assert_seed(good)  # type: ignore[arg-type]
 
 

@@ -275,3 +275,14 @@ def test_base_url_credentials_from_the_environment_for_anthropic(
     assert settings.base_url == "https://gw.example/v1"
     assert settings.basic_auth() == "Basic Ym9iOnB3LTEyMzQ1Ng=="
     settings.ensure_runnable()  # the key travels in x-api-key, beside the Basic header
+
+
+def test_a_settings_error_never_prints_the_key() -> None:
+    """A model-level error's text does not carry the inputs, the API key among them."""
+    import pydantic
+
+    key = "sk-secret-never-printed-0123456789"
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Settings(api_key=key, gguf="x.gguf", base_url="http://h/v1")
+    assert "exclude each other" in str(caught.value)
+    assert key not in str(caught.value) and key[:12] not in str(caught.value)
