@@ -69,6 +69,19 @@ class StubServer:
     authorizations: list[str] = field(default_factory=list)
 
 
+def _serve(handler: type[BaseHTTPRequestHandler], seen: list[str]) -> Iterator[StubServer]:
+    """Run a stub on a free loopback port for one test, then stop it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield StubServer(f"http://127.0.0.1:{server.server_address[1]}/v1", seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
 @pytest.fixture
 def stub_server() -> Iterator[StubServer]:
     """An OpenAI-compatible stub on 127.0.0.1; it echoes nothing of what it is sent.
@@ -99,15 +112,7 @@ def stub_server() -> Iterator[StubServer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield StubServer(f"http://127.0.0.1:{server.server_address[1]}/v1", seen)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    yield from _serve(Handler, seen)
 
 
 def _leaks(data: bytes) -> list[str]:
@@ -278,15 +283,7 @@ def echo_server() -> Iterator[StubServer]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield StubServer(f"http://127.0.0.1:{server.server_address[1]}/v1", seen)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    yield from _serve(Handler, seen)
 
 
 def test_cli_never_writes_a_key_the_server_echoes(
@@ -381,7 +378,7 @@ def test_base_url_credentials_are_sent_as_basic_auth_and_never_shown(
 
 def test_base_url_credentials_and_an_openai_key_are_refused_together() -> None:
     """Both need OpenAI's Authorization header: refused at start, in a line without either."""
-    settings = Settings(base_url=f"http://bob:{PASSWORD}@127.0.0.1:9/v1", api_key=FAKE_KEY)
+    settings = Settings(base_url=f"http://bob:{PASSWORD}@127.0.0.1:9/v1", api_key=SecretStr(FAKE_KEY))
     with pytest.raises(ConfigurationError, match="drop one") as caught:
         settings.ensure_runnable()
     assert _secrets_in(str(caught.value).encode()) == []
