@@ -79,6 +79,9 @@ class Participant(_Record):
     )
 
 
+DateBasis = Literal["stated", "dateline", "metadata", "event"]
+
+
 class Meeting(_Record):
     """A meeting between two or more participants (ids into ``Extraction.participants``)."""
 
@@ -89,6 +92,15 @@ class Meeting(_Record):
     date: dt.date | None
     date_text: str | None
     place: str | None
+    date_end: dt.date | None = Field(
+        default=None, description="Last day of a meeting over several days ('14-15 July')."
+    )
+    date_basis: DateBasis | None = Field(
+        default=None,
+        description="What the date was resolved from: stated (a full date in the text), "
+        "dateline (the article's dateline date, for 'on Tuesday' or no date at all), metadata "
+        "(the input's publication date), event (another dated meeting, for 'on the same day').",
+    )
     from_dateline: list[Literal["date", "place"]] = Field(
         default_factory=list,
         description="Fields the article did not state for this meeting, taken from the dateline.",
@@ -195,6 +207,18 @@ class DocumentInfo(_Record):
     text: str | None = Field(
         default=None,
         description="For an HTML page, the reduced text that every offset refers to.",
+    )
+    input_id: str | None = Field(default=None, description="The input's own id (a row's id).")
+    url: str | None = Field(default=None, description="The article's URL, from its metadata.")
+    title: str | None = Field(default=None, description="The article's title, from its metadata.")
+    language: str | None = Field(default=None, description="Language code from the metadata.")
+    published: dt.date | None = Field(
+        default=None, description="Publication date from the metadata or --date."
+    )
+    offsets_refer_to: Literal["file", "body"] = Field(
+        default="file",
+        description="file: the file's text (or, for HTML, 'text'); body: the article's text "
+        "without its header block, or a row's text field.",
     )
 
 
