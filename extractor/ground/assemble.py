@@ -20,7 +20,8 @@ from extractor.normalise.countries import country_code
 from extractor.normalise.identity import Profile, group_same
 from extractor.normalise.organisations import resolve_with_local
 from extractor.normalise.statuses import NOT_LEVELS, is_known, level_below, levels
-from extractor.read.document import Document, english
+from extractor.read.dateline import english
+from extractor.read.document import Document
 from extractor.schemas import (
     DocumentInfo,
     DraftExtraction,
@@ -62,7 +63,7 @@ def organisation(
 
 
 def document_info(document: Document) -> DocumentInfo:
-    dateline = document.dateline
+    dateline, meta = document.dateline, document.meta
     return DocumentInfo(
         id=document.id,
         source=document.source,
@@ -74,6 +75,12 @@ def document_info(document: Document) -> DocumentInfo:
         content_type="html" if document.content_type == "html" else "text",
         text_extractor=document.text_extractor,
         text=document.text if document.content_type == "html" else None,
+        input_id=meta.input_id,
+        url=meta.url,
+        title=meta.title,
+        language=meta.language,
+        published=meta.published,
+        offsets_refer_to="body" if meta.body else "file",
     )
 
 
