@@ -1,7 +1,9 @@
 """Many documents at once: bounded concurrency, results as they complete, resume.
 
-A fixed number of workers pull paths from one shared iterator, so memory holds
-``concurrency`` documents in flight, not the corpus, and they share one limiter
+A fixed number of workers pull inputs from one shared iterator, so memory holds
+``concurrency`` documents in flight, not the corpus: a table file (JSONL, CSV,
+Parquet, a JSON array) is expanded into its rows lazily, a small batch of rows
+at a time, as the workers ask for them. They share one limiter
 with every chunk of every document, so ``concurrency`` also bounds the requests
 in flight. Files are read in a worker thread: a slow disk or a stalled network
 mount must not stop the event loop and every request with it. Each result (or
@@ -25,7 +27,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,8 @@ from extractor._exceptions import ConfigurationError, ExtractorError, InputError
 from extractor._redact import scrub
 from extractor.model.client import ModelClient
 from extractor.model.prompting import load_prompt
-from extractor.read.document import STDIN, Document, read_document
+from extractor.read.corpus import BadRow, format_of, iter_documents
+from extractor.read.document import STDIN, Document, read_document, with_run_date
 from extractor.runner import Limiter, extract_document, gather_or_cancel
 from extractor.schemas import ErrorRecord, Result
 from extractor.settings import Settings
@@ -211,6 +214,12 @@ def _free_name(path: Path) -> Path:
 
 
 Skip = Callable[[Document], bool]
+Input = str | Path | Document
+"""What a batch takes: a path (a file, a table file of rows, ``"-"`` for stdin) or a
+document already made."""
+_Item = str | Path | Document | BadRow
+_ROWS_PER_READ = 16
+_BYTES_PER_READ = 1 << 20
 
 
 async def _read(path: str | Path, max_bytes: int) -> Document:
@@ -242,7 +251,7 @@ async def _read(path: str | Path, max_bytes: int) -> Document:
 
 
 async def iter_results(
-    paths: Iterable[str | Path],
+    inputs: Iterable[Input],
     client: ModelClient,
     *,
     concurrency: int,
@@ -251,42 +260,59 @@ async def iter_results(
 ) -> AsyncIterator[tuple[int, Result | None]]:
     """``(input index, result)`` as each document completes; ``None`` for a skipped one.
 
-    Raises ``ConfigurationError`` as soon as one document meets it, with the
+    The index counts documents, each row of a table file one. Raises
+    ``ConfigurationError`` as soon as one document meets it, with the
     documents in flight cancelled: what was yielded before stays valid.
     """
     settings: Settings = client.settings
-    numbered = iter(enumerate(paths))
+    items = _expand(inputs, settings, skip_sources or set())
+    lock = asyncio.Lock()  # an async generator cannot be advanced by two workers at once
+    counter = iter(range(1 << 62))
     limiter = Limiter(concurrency)
     queue: asyncio.Queue[tuple[int, Result | None] | None] = asyncio.Queue()
 
-    async def one(path: str | Path) -> Result | None:
-        if skip_sources and str(path) in skip_sources:
+    async def take() -> tuple[int, _Item] | None:
+        async with lock:
+            item = await anext(items, None)
+            return None if item is None else (next(counter), item)
+
+    async def one(item: _Item) -> Result | None:
+        source = _source(item)
+        if skip_sources and source in skip_sources:
             return None
         try:
-            document = await _read(path, settings.max_input_bytes)
+            if isinstance(item, BadRow):
+                raise item.error
+            if isinstance(item, Document):
+                document = item
+            else:
+                document = await _read(item, settings.max_input_bytes)
             if skip and skip(document):
                 return None
+            document = with_run_date(document, settings.published)
             return await extract_document(document, client, limiter=limiter)
         except ConfigurationError:
             raise  # every other document would fail alike: end the run
         except ExtractorError as exc:
-            return ErrorRecord(source=str(path), error_type=type(exc).__name__, message=str(exc))
+            return ErrorRecord(source=source, error_type=type(exc).__name__, message=str(exc))
         except Exception as exc:  # a bug must cost one document, not the batch
-            log.exception("unexpected failure on %s", path)
+            log.exception("unexpected failure on %s", source)
             return ErrorRecord(
-                source=str(path),
+                source=source,
                 error_type="InternalError",
                 message=scrub(f"unexpected {type(exc).__name__}: {exc}"),  # not ours: unscrubbed
             )
 
     async def worker() -> None:
-        for index, path in numbered:  # shared iterator: each path goes to one worker
-            await queue.put((index, await one(path)))
+        while (taken := await take()) is not None:  # each input goes to one worker
+            index, item = taken
+            await queue.put((index, await one(item)))
 
     async def run_workers() -> None:
         try:
             await gather_or_cancel(worker() for _ in range(max(concurrency, 1)))
         finally:
+            await items.aclose()  # no worker is in it any more: its table file closes now
             await queue.put(None)
 
     runner = asyncio.create_task(run_workers())
@@ -296,3 +322,53 @@ async def iter_results(
         await runner  # surface a failure of the runner itself
     finally:
         runner.cancel()
+
+
+def _source(item: _Item) -> str:
+    """The name an item's result or error record goes by."""
+    if isinstance(item, Document | BadRow):
+        return item.source
+    return str(item)
+
+
+async def _expand(
+    inputs: Iterable[Input], settings: Settings, skip_sources: set[str]
+) -> AsyncGenerator[_Item, None]:
+    """Every document-to-be of the inputs, in order: table files give their rows.
+
+    Rows are read in a worker thread, a few at a time (at most
+    ``_ROWS_PER_READ`` rows or about ``_BYTES_PER_READ`` bytes of text), so a
+    slow disk stalls no request and memory holds a handful of rows ahead of
+    the workers, not the file. A table file that failed for good in an earlier
+    run (missing, unreadable) is passed on whole, to be skipped by its name.
+    """
+    for item in inputs:
+        if isinstance(item, Document):
+            yield item
+            continue
+        fmt = format_of(item, settings.input_format)
+        if fmt == "text" or str(item) in skip_sources:
+            yield item
+            continue
+        rows = iter_documents(item, fmt, settings.input_fields, max_bytes=settings.max_input_bytes)
+        try:
+            while batch := await asyncio.to_thread(_next_rows, rows):
+                for row in batch:
+                    yield row
+        finally:
+            # A worker cancelled while its thread reads leaves the generator running: it
+            # cannot be closed then, and is collected (its file closed) once the read ends.
+            with contextlib.suppress(ValueError):
+                rows.close()
+
+
+def _next_rows(rows: Generator[Document | BadRow, None, None]) -> list[Document | BadRow]:
+    """The next few rows: up to ``_ROWS_PER_READ``, fewer once ``_BYTES_PER_READ`` of text."""
+    batch: list[Document | BadRow] = []
+    size = 0
+    for row in rows:
+        batch.append(row)
+        size += len(row.text) if isinstance(row, Document) else 0
+        if len(batch) >= _ROWS_PER_READ or size >= _BYTES_PER_READ:
+            break
+    return batch

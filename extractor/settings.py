@@ -14,13 +14,14 @@ OpenAI key in the environment is never sent to Anthropic, nor the reverse.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import ipaddress
 import os
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractor import _redact
@@ -29,6 +30,7 @@ from extractor._exceptions import ConfigurationError
 Mode = Literal["live", "record", "replay"]
 ProviderName = Literal["openai", "anthropic"]
 OutputMode = Literal["tools", "json_schema"]
+InputFormat = Literal["auto", "text", "jsonl", "csv", "tsv", "json", "parquet"]
 
 # The SDK refuses to start without some key; local OpenAI-compatible servers and
 # replay need none, so they get this placeholder, which never leaves the process
@@ -73,6 +75,34 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
     host = parts.netloc.rpartition("@")[2]
     auth = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
     return urlunsplit(parts._replace(netloc=host)), auth
+
+
+class InputFields(BaseModel):
+    """Which field of a corpus row holds what: for each, the names tried, the first present wins.
+
+    The defaults are the names corpora and scrapers use: news-please's
+    ``maintext``, ``date_publish`` and ``source_domain``; trafilatura's
+    ``text``, ``date``, ``sitename``/``hostname`` and ``source`` (its name for
+    the URL: a ``source`` that is a web address is a URL, not an outlet).
+    Setting a field (``--text-field body``) tries that name only.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    text: tuple[str, ...] = ("text", "content", "body", "maintext")
+    id: tuple[str, ...] = ("id",)
+    date: tuple[str, ...] = ("date", "published", "publish_date", "date_publish")
+    url: tuple[str, ...] = ("url", "link", "source")
+    title: tuple[str, ...] = ("title", "headline")
+    outlet: tuple[str, ...] = (
+        "outlet",
+        "source",
+        "source_domain",
+        "sitename",
+        "source-hostname",
+        "hostname",
+    )
+    language: tuple[str, ...] = ("language", "lang")
 
 
 class Settings(BaseSettings):
@@ -156,6 +186,19 @@ class Settings(BaseSettings):
     )
     rpm: float | None = Field(default=None, gt=0, description="Client-side requests/minute.")
     tpm: float | None = Field(default=None, gt=0, description="Client-side tokens/minute.")
+    input_format: InputFormat = Field(
+        default="auto",
+        description="How inputs are read: auto (by extension: .jsonl/.ndjson, .csv, .tsv, "
+        ".json, .parquet; anything else is one article), or that format for every input.",
+    )
+    input_fields: InputFields = Field(
+        default_factory=InputFields, description="Which row fields hold the text and metadata."
+    )
+    published: dt.date | None = Field(
+        default=None,
+        description="Publication date of every article of the run that has none of its own "
+        "(--date); a dateline in the text still wins.",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -5,7 +5,8 @@ one exact string, so this module is the single place that turns bytes into
 that string, and it refuses anything that is not plainly UTF-8 text with a
 one-line reason instead of letting a PDF or a truncated file reach the model.
 It also reads the wire dateline, because "on Thursday" only means something
-once we know which day the report was filed.
+once we know which day the report was filed, and a header block of metadata
+(``read.header``), which it takes off the text the model sees.
 """
 
 from __future__ import annotations
@@ -27,42 +28,27 @@ from extractor._exceptions import (
     InputTooLargeError,
 )
 from extractor.read.dateline import Dateline, parse_dateline
+from extractor.read.header import split_header
+from extractor.read.metadata import NO_METADATA, Metadata
 from extractor.read.webpage import extractor_name, looks_like_html, reduce_html
 
 __all__ = [
+    "NO_METADATA",
     "STDIN",
     "Dateline",
     "Document",
     "Metadata",
+    "decode_text",
     "document_from_text",
     "parse_dateline",
+    "read_bytes",
     "read_document",
+    "with_run_date",
 ]
 
 STDIN = "-"
 _STDIN_SOURCE = "<stdin>"
 _UTF8_BOM = b"\xef\xbb\xbf"
-
-
-@dataclass(frozen=True)
-class Metadata:
-    """What an input says about its article beside the text: a row's columns, a header block.
-
-    ``body`` is true when ``Document.text`` is the article without a header
-    block it was read with, or a row's text field: offsets then refer to that
-    body, not to the file, and the output says so.
-    """
-
-    input_id: str | None = None
-    url: str | None = None
-    title: str | None = None
-    outlet: str | None = None
-    language: str | None = None
-    published: date | None = None
-    body: bool = False
-
-
-NO_METADATA = Metadata()
 
 
 @dataclass(frozen=True)
@@ -125,7 +111,7 @@ def _too_large(source: str, size: int, limit: int, *, at_least: bool = False) ->
     )
 
 
-def _decode(data: bytes, source: str) -> str:
+def decode_text(data: bytes, source: str) -> str:
     """Bytes to text, or the reason they are not a text document."""
     if not data.strip():
         raise EmptyInputError(f"{source}: input is empty")
@@ -149,11 +135,15 @@ def _decode(data: bytes, source: str) -> str:
         ) from None
 
 
-def document_from_text(text: str, source: str) -> Document:
-    """A document from text already in memory (library callers, tests).
+def document_from_text(text: str, source: str, *, meta: Metadata | None = None) -> Document:
+    """A document from text already in memory (library callers, tests, corpus rows).
 
     A leading BOM character is dropped, as when reading a file, so the same
-    article gets the same id and offsets however it arrives.
+    article gets the same id and offsets however it arrives. Without ``meta``
+    (a file, a text), a header block or front matter at the top of plain text
+    becomes the metadata and is taken off the text: the model sees the
+    article, and every offset refers to it. With ``meta`` (a corpus row,
+    whose metadata came beside the text) the text is taken as it is.
     """
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -163,6 +153,8 @@ def document_from_text(text: str, source: str) -> Document:
     if looks_like_html(text):
         text, published = reduce_html(text, source)
         content_type, text_extractor = "html", extractor_name()
+    elif meta is None and (header := split_header(text, source)) is not None:
+        text, meta = text[header.body_start :], header.meta
     dateline = parse_dateline(text)
     if published and dateline is None:
         dateline = Dateline(published, None, None, 0, 0)
@@ -176,11 +168,29 @@ def document_from_text(text: str, source: str) -> Document:
         dateline=dateline,
         content_type=content_type,
         text_extractor=text_extractor,
+        meta=meta or NO_METADATA,
     )
 
 
+def with_run_date(document: Document, published: date | None) -> Document:
+    """The document with the run's publication date (``--date``) where it has none of its own.
+
+    A row's or a header's date is the article's own and wins; the run's date
+    is what a user knows of a whole folder ("all from 12 April").
+    """
+    if published is None or document.meta.published is not None:
+        return document
+    return replace(document, meta=replace(document.meta, published=published))
+
+
 def read_document(path: str | Path, *, max_bytes: int) -> Document:
-    """Read a file (or stdin for ``"-"``) into a document, or say why it cannot be one.
+    """Read a file (or stdin for ``"-"``) into a document, or say why it cannot be one."""
+    source, data = read_bytes(path, max_bytes=max_bytes)
+    return document_from_text(decode_text(data, source), source)
+
+
+def read_bytes(path: str | Path, *, max_bytes: int) -> tuple[str, bytes]:
+    """A file's (or stdin's, for ``"-"``) name as sources say it, and its bytes, capped.
 
     The size is checked before the file is read, so a stray multi-gigabyte
     file costs a ``stat`` and not the memory; the read itself is also capped
@@ -195,7 +205,7 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
         data = _read_stdin(max_bytes + 1)
         if len(data) > max_bytes:
             raise _too_large(source, max_bytes, max_bytes, at_least=True)
-        return document_from_text(_decode(data, source), source)
+        return source, data
 
     source = str(path)
     try:
@@ -219,7 +229,7 @@ def read_document(path: str | Path, *, max_bytes: int) -> Document:
         raise InputNotFoundError(f"{source}: cannot read ({exc.strerror or exc})") from None
     if len(data) > max_bytes:
         raise _too_large(source, max_bytes, max_bytes, at_least=True)
-    return document_from_text(_decode(data, source), source)
+    return source, data
 
 
 def _read_stdin(limit: int) -> bytes:
