@@ -10,16 +10,25 @@ record per meeting or claim reported twice).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from extractor.ground.support import Article, CheckedClaim, CheckedMeeting, Proof, Side, review
 from extractor.normalise.countries import country_code
 from extractor.normalise.identity import Profile, group_same
 from extractor.normalise.organisations import resolve_with_local
-from extractor.normalise.statuses import NOT_LEVELS, is_known, level_below, levels
+from extractor.normalise.statuses import (
+    NOT_LEVELS,
+    agreed_level_below,
+    ever_known,
+    is_known,
+    level_below,
+    levels,
+)
 from extractor.read.dateline import english
 from extractor.read.document import Document
 from extractor.schemas import (
@@ -37,7 +46,19 @@ from extractor.schemas import (
     RunInfo,
     StatusClaim,
 )
-from extractor.text.dates import resolve_date
+from extractor.schemas.records import DateBasis
+from extractor.text.dates import (
+    DateSpan,
+    EventReference,
+    event_reference,
+    mentions_event,
+    resolve_span,
+)
+
+# How far a metadata date may stray from the dateline's and still be the same report's:
+# published the day before (time zones) to two days after (a late upload or a weekend).
+_METADATA_BEFORE_DATELINE = dt.timedelta(days=1)
+_METADATA_AFTER_DATELINE = dt.timedelta(days=2)
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -81,6 +102,41 @@ def document_info(document: Document) -> DocumentInfo:
         language=meta.language,
         published=meta.published,
         offsets_refer_to="body" if meta.body else "file",
+    )
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The date an article's relative dates count from ("on Tuesday"), and where it came from."""
+
+    date: dt.date | None
+    basis: Literal["dateline", "metadata"] | None
+    warning: str | None = None
+
+
+def date_anchor(document: Document) -> Anchor:
+    """The dateline's date, else the input's publication date, else none.
+
+    The dateline is the report's own word on when it was filed; a metadata date
+    may be a crawl, an update or a time zone away, so it only stands in when the
+    text has no date. When both exist and are days apart, one of them is wrong
+    and the reader should know which one the dates were resolved from.
+    """
+    written = document.dateline.date if document.dateline else None
+    published = document.meta.published
+    if isinstance(published, dt.datetime):  # a datetime does not compare with a date
+        published = published.date()
+    if written is None:
+        return Anchor(published, "metadata") if published else Anchor(None, None)
+    if published is None or (
+        written - _METADATA_BEFORE_DATELINE <= published <= written + _METADATA_AFTER_DATELINE
+    ):
+        return Anchor(written, "dateline")
+    return Anchor(
+        written,
+        "dateline",
+        f"the dateline says {written.isoformat()}, the metadata {published.isoformat()}; "
+        "dates resolved from the dateline",
     )
 
 
@@ -177,30 +233,55 @@ def _participants(
     return result, side_to_id
 
 
+@dataclass
+class _Dated:
+    """A meeting's date as resolved so far, and what it was resolved from."""
+
+    position: int
+    participants: int
+    span: DateSpan | None = None
+    basis: DateBasis | None = None
+    reference: EventReference | None = None
+    fallback: bool = False
+    """No date words of its own: the anchor's date, unless a reference dates it."""
+    assumed: bool = False
+    """The date is the anchor's, taken for want of date words."""
+
+
 def _meetings(
-    checked: list[CheckedMeeting], ids: dict[int, str], document: Document, stats: _Stats
+    checked: list[CheckedMeeting],
+    ids: dict[int, str],
+    document: Document,
+    stats: _Stats,
+    anchor: Anchor,
 ) -> list[Meeting]:
     dateline = document.dateline
-    anchor = dateline.date if dateline else None
-    found: list[Meeting] = []
+    kept: list[tuple[CheckedMeeting, list[str], list[Evidence], _Dated]] = []
     for i, c in enumerate(checked):
-        m = c.draft
         sides = list(dict.fromkeys(ids[id(s)] for s in c.sides))
         if len(sides) < 2:
             stats.drop(f"dropped meeting {i + 1}: its sides are one participant")
             continue
+        evidence = _evidence(document.text, c.proofs)
+        kept.append((c, sides, evidence, _own_date(c, evidence, anchor, len(sides))))
+    _date_by_other_events([d for *_, d in kept], [e for _, _, e, _ in kept])
+    for *_, dated in kept:
+        if dated.span is None and dated.fallback:
+            _assume_anchor(dated, anchor)
+    found: list[Meeting] = []
+    for c, sides, evidence, dated in kept:
+        m = c.draft
         planned = c.status is MeetingStatus.planned
         from_dateline: list[str] = []
-        date = resolve_date(c.date_text, anchor, planned=planned) if c.date_text else None
-        if c.date_text is None and not planned and anchor is not None:
-            date = anchor
+        span = dated.span
+        if dated.assumed and anchor.basis == "dateline":
             from_dateline.append("date")
         place = english("places", c.place.strip()) if c.place else None
         remote = m.format in (MeetingFormat.phone, MeetingFormat.video)
         if place is None and not planned and not remote and dateline and dateline.place:
             place = dateline.place
             from_dateline.append("place")
-        evidence = _evidence(document.text, c.proofs)
+        date = span.start if span else None
         found.append(
             Meeting(
                 id=stable_id("m", document.sha256, *sides, c.status, date, evidence[0].start),
@@ -208,6 +289,8 @@ def _meetings(
                 status=c.status,
                 format=m.format,
                 date=date,
+                date_end=span.end if span else None,
+                date_basis=dated.basis if span else None,
                 date_text=c.date_text,
                 place=place,
                 from_dateline=from_dateline,  # type: ignore[arg-type]
@@ -227,16 +310,102 @@ def _meetings(
     return merged
 
 
+def _own_date(
+    c: CheckedMeeting, evidence: list[Evidence], anchor: Anchor, participants: int
+) -> _Dated:
+    """What a meeting's own words date it by: a date, a reference to another event, or nothing.
+
+    Words that name a day ("on Wednesday, on the sidelines of the summit") win
+    over a reference. A meeting without date words may still be placed by its
+    passage ("On the same day, Lavrov met ..."); failing that, a meeting already
+    held takes the anchor's date, as wire reports are filed on the day.
+    """
+    planned = c.status is MeetingStatus.planned
+    said = [e for e in evidence if e.field == "date"]
+    dated = _Dated(position=(said or evidence)[0].start, participants=participants)
+    if c.date_text:
+        span = resolve_span(c.date_text, anchor.date, planned=planned)
+        if span is not None:
+            dated.span = span
+            dated.basis = "stated" if span.stated else anchor.basis
+        else:
+            dated.reference = event_reference(c.date_text)
+        return dated
+    dated.reference = next(
+        (r for e in evidence if e.field == "meeting" and (r := event_reference(e.quote))), None
+    )
+    dated.fallback = not planned
+    if dated.reference is None and dated.fallback:
+        _assume_anchor(dated, anchor)
+    return dated
+
+
+def _assume_anchor(dated: _Dated, anchor: Anchor) -> None:
+    """Date a held meeting without date words by the anchor: wire reports are filed on the day."""
+    if anchor.date is not None:
+        dated.span, dated.basis, dated.assumed = DateSpan(anchor.date), anchor.basis, True
+
+
+def _date_by_other_events(dated: list[_Dated], evidence: list[list[Evidence]]) -> None:
+    """Date the meetings that refer to another event, in text order so references chain.
+
+    "On the same day" and "the next day" count from the nearest dated meeting
+    told before them; "on the sidelines of the summit" from the meeting that
+    speaks of the summit (the nearest before it, else after it), or failing
+    that from a meeting of three or more sides. A reference that finds no
+    single day (no such meeting, or a summit over several days for "on the
+    sidelines") dates nothing, and the meeting keeps what its own words give.
+    """
+    for k in sorted(range(len(dated)), key=lambda k: dated[k].position):
+        ref = dated[k].reference
+        if ref is None or dated[k].span is not None:
+            continue
+        here = dated[k].position
+        others = [j for j in range(len(dated)) if j != k and dated[j].span is not None]
+        if ref.event is None:
+            earlier = [j for j in others if dated[j].position < here]
+            chosen = max(earlier, key=lambda j: dated[j].position, default=None)
+        else:
+            kind = ref.event
+            named = [
+                j
+                for j in others
+                if any(mentions_event(e.quote, kind) for e in evidence[j])
+                and not _on_the_sidelines(evidence[j], kind)
+            ]
+            crowd = [j for j in others if dated[j].participants >= 3]
+            pool = named or crowd
+            chosen = min(
+                pool,
+                key=lambda j: (dated[j].position > here, abs(dated[j].position - here)),
+                default=None,
+            )
+        if chosen is None:
+            continue
+        event = dated[chosen].span
+        assert event is not None
+        if event.end is not None and ref.days == 0:
+            continue  # a day of a summit over several days: not one day
+        base = event.end if event.end is not None and ref.days > 0 else event.start
+        dated[k].span = DateSpan(base + dt.timedelta(days=ref.days))
+        dated[k].basis = "event"
+
+
+def _on_the_sidelines(evidence: list[Evidence], kind: str) -> bool:
+    """Whether a meeting's passages place it beside an event of that kind, not as that event."""
+    return any((r := event_reference(e.quote)) is not None and r.event == kind for e in evidence)
+
+
 def _same_meeting(a: Meeting, b: Meeting) -> bool:
     """Same sides and status, and dates that do not contradict each other."""
     if set(a.participants) != set(b.participants) or a.status != b.status:
         return False
-    return (
-        a.date == b.date
-        or None in (a.date, b.date)
-        or "date" in a.from_dateline
-        or "date" in b.from_dateline
-    )
+    return a.date == b.date or None in (a.date, b.date) or _assumed(a) or _assumed(b)
+
+
+def _assumed(m: Meeting) -> bool:
+    """Whether a meeting's date is the anchor's, for want of any date words of its own."""
+    return "date" in m.from_dateline or (m.date_basis == "metadata" and m.date_text is None)
 
 
 def _merge_meetings(a: Meeting, b: Meeting) -> Meeting:
@@ -245,11 +414,14 @@ def _merge_meetings(a: Meeting, b: Meeting) -> Meeting:
     def stated(field: str) -> Meeting:
         return b if field in a.from_dateline and field not in b.from_dateline else a
 
-    date_from, place_from = stated("date"), stated("place")
+    date_from, place_from = (b if _assumed(a) and not _assumed(b) else a), stated("place")
+    dated = date_from if date_from.date else (a if a.date else b)
     return a.model_copy(
         update={
             "format": a.format if a.format is not MeetingFormat.unknown else b.format,
-            "date": date_from.date if date_from.date else (a.date or b.date),
+            "date": dated.date,
+            "date_end": dated.date_end,
+            "date_basis": dated.date_basis,
             "date_text": date_from.date_text or a.date_text or b.date_text,
             "place": place_from.place or a.place or b.place,
             "from_dateline": [
@@ -271,8 +443,15 @@ def _claims(
     document: Document,
     stats: _Stats,
     acronyms: dict[str, str],
+    anchor: dt.date | None,
 ) -> list[StatusClaim]:
-    anchor = document.dateline.date if document.dateline else None
+    """Normalised, merged claims, checked against the status vocabulary of the article's date.
+
+    An article with no date at all is checked against every vocabulary the
+    organisation ever had: a status none of them has is worth a warning, one
+    that is simply not today's is not, and a lower status is inferred only
+    where all of them agree on it.
+    """
     merged: dict[tuple[object, ...], StatusClaim] = {}
     for i, checked_claim in enumerate(checked):
         c = checked_claim.draft
@@ -282,17 +461,25 @@ def _claims(
         subject_participant = _person(c.subject, participants) if subject_code is None else None
         from_status, inferred = c.from_status, False
         if from_status is None and c.upgrade and org.short:
-            from_status = level_below(org.short, c.status, anchor)
+            if anchor is None:
+                from_status = agreed_level_below(org.short, c.status)
+            else:
+                from_status = level_below(org.short, c.status, anchor)
             inferred = from_status is not None
         if (
             c.status not in NOT_LEVELS
             and org.short
             and levels(org.short, anchor)
-            and not is_known(org.short, c.status, anchor)
+            and not (
+                ever_known(org.short, c.status)
+                if anchor is None
+                else is_known(org.short, c.status, anchor)
+            )
         ):
             stats.warnings.append(
                 f"status claim {i + 1}: {org.short} has no {c.status.value!r} status "
-                f"{'on ' + anchor.isoformat() if anchor else 'today'}; kept as the text says it"
+                f"{'on ' + anchor.isoformat() if anchor else 'at any date'}; "
+                "kept as the text says it"
             )
         stance = checked_claim.stance
         key = (subject_code or c.subject.casefold(), org.short or org.full, c.status, stance)
@@ -417,13 +604,15 @@ def assemble(
     article = article or Article(document.text)
     acronyms = article.acronyms
     checked = review(draft, article)
-    stats = _Stats(warnings=[*warnings, *checked.warnings()])
+    anchor = date_anchor(document)
+    stats = _Stats(warnings=[*warnings, *([anchor.warning] if anchor.warning else [])])
+    stats.warnings += checked.warnings()
     sides = [s for m in checked.meetings for s in m.sides]
     for c in checked.claims:
         sides += ([c.claimant] if c.claimant else []) + c.supporters
     participants, ids = _participants(sides, document.text, acronyms, document.sha256)
-    meetings = _meetings(checked.meetings, ids, document, stats)
-    claims = _claims(checked.claims, ids, participants, document, stats, acronyms)
+    meetings = _meetings(checked.meetings, ids, document, stats, anchor)
+    claims = _claims(checked.claims, ids, participants, document, stats, acronyms, anchor.date)
     return Extraction(
         document=document_info(document),
         run=run,

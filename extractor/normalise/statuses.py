@@ -41,6 +41,8 @@ from extractor.text.lookalikes import DASHES, INVISIBLE, SINGLE_QUOTES
 
 __all__ = [
     "NOT_LEVELS",
+    "agreed_level_below",
+    "ever_known",
     "is_known",
     "level_below",
     "levels",
@@ -319,6 +321,33 @@ def level_below(org_short: str, status: Status, on: dt.date | None = None) -> St
 def is_known(org_short: str, status: Status, on: dt.date | None = None) -> bool:
     """Whether the organisation granted ``status`` on ``on`` (or grants it now)."""
     return status in levels(org_short, on)
+
+
+def ever_known(org_short: str, status: Status) -> bool:
+    """Whether the organisation granted ``status`` at any date, for an article of unknown date.
+
+    An undated article about SCO observers is not wrong because the SCO has
+    had no observers since 2025; only a status no vocabulary ever had is.
+    """
+    periods = _vocabularies().get(org_short.strip().casefold()) if org_short else None
+    return any(status in period.levels for period in periods or ())
+
+
+def agreed_level_below(org_short: str, status: Status) -> Status | None:
+    """The status just below ``status`` in every vocabulary the organisation ever had, or None.
+
+    For an article of unknown date: "upgrading to member" implies the SCO
+    subject is an observer only if every period says so, and it is not (since
+    2025 the rung below member is partner), so nothing is inferred.
+    """
+    periods = _vocabularies().get(org_short.strip().casefold()) if org_short else None
+    below: set[Status | None] = set()
+    for period in periods or ():
+        ladder = period.levels
+        index = ladder.index(status) if status in ladder else None
+        below.add(ladder[index + 1] if index is not None and index + 1 < len(ladder) else None)
+    (agreed,) = below if len(below) == 1 else (None,)
+    return agreed
 
 
 # --- Cues in quotes ---------------------------------------------------------------

@@ -7,15 +7,31 @@ None rather than a guess whenever the words do not pin down one day ("last
 week", "recently"), because a wrong date in a dataset is worse than a missing
 one. News is mostly about what already happened, so a bare weekday points
 back from the dateline unless the caller says the event is planned.
+
+``resolve_span`` also says what ``resolve_date`` leaves out: the last day of a
+meeting over several days ("14-15 July", "from 31 August to 1 September",
+"7月14日至15日") and whether the words gave their own year (a "stated" date,
+which needs no anchor). ``event_reference`` reads the words that date a meeting
+by another event of the article ("on the same day", "the next day", "on the
+sidelines of the summit"); the caller, which knows the article's other meetings,
+resolves them.
+
+A day written without a year ("14 July") takes the year that puts it nearest
+the anchor among the years the tense allows: for a held event the latest one
+no more than two months after the anchor (news reports what happened, but a
+July report may mention a meeting "on September 1" it announces as done-deal
+dates), for a planned one the earliest one no more than two months before it.
+Within those bounds the chosen year is always the nearest one.
 """
 
-# ruff: noqa: RUF001  (Russian and Chinese words in the tables are meant to be there)
+# ruff: noqa: RUF001, RUF003  (Russian and Chinese words are meant to be there)
 
 from __future__ import annotations
 
 import enum
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
@@ -23,7 +39,15 @@ from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 
 _WEEKDAYS = (MO, TU, WE, TH, FR, SA, SU)
 
-__all__ = ["resolve_date"]
+__all__ = [
+    "EVENT_NOUNS",
+    "DateSpan",
+    "EventReference",
+    "event_reference",
+    "mentions_event",
+    "resolve_date",
+    "resolve_span",
+]
 
 # How far past the dateline an undated "July 14" may fall before we read it as
 # last year's (for a held event), or before it for a planned one to be next year's.
@@ -54,7 +78,12 @@ RU_MONTH_NAMES = (
 _RU_MONTH = rf"(?P<mon>{RU_MONTH_NAMES})"
 
 _ORD = r"(?:st|nd|rd|th)?"
-_RANGE_BEFORE = re.compile(r"(?P<first>\d{1,2})\s*(?:-|\u2013|\u2014|to|and)\s*$")
+# What joins the two ends of a span: "14-15", "14 to 16", "с 14 по 16", "14至15日".
+# "and" ("on 14 and 15 July") makes a span only of two consecutive days.
+_TO = r"\s*(?P<to>-|\u2013|\u2014|~|〜|to|till|until|through|thru|and|по|до|и|至|到)\s*"
+_RANGE_BEFORE = re.compile(rf"(?P<first>\d{{1,2}}){_ORD}{_TO}$")
+# A span can last a few days, not months: a longer one is two dates, not a meeting's days.
+_MAX_SPAN = timedelta(days=31)
 
 _ISO = re.compile(r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)")
 _NUMERIC = re.compile(
@@ -71,7 +100,8 @@ _CN_MONTH_SHIFT = {"本": 0, "这": 0, "這": 0, "上": -1, "前": -1, "下": 1,
 _CN_RELATIVE_MONTH_DAY = re.compile(
     rf"(?P<rel>[本这這上前下次])\s*[个個]?\s*月\s*(?P<d>{_CN_NUM})\s*[日号號]"
 )
-_CN_DAY = re.compile(rf"(?<![0-9月一二三四五六七八九十])(?P<d>{_CN_NUM})\s*[日号號]")
+# Not the "一日" of "前一日" (the day before), which is a reference to another event.
+_CN_DAY = re.compile(rf"(?<![0-9月一二三四五六七八九十前])(?P<d>{_CN_NUM})\s*[日号號]")
 _EN_MONTH_DAY = re.compile(
     rf"\b{_EN_MONTH}\.?\s+(?P<d>\d{{1,2}}){_ORD}\b(?:,?\s+(?P<y>\d{{4}})\b)?"
 )
@@ -140,14 +170,34 @@ _CN_WEEKDAY_INDEX = {c: i for i, c in enumerate("一二三四五六日")} | {"�
 _CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
 
 
+@dataclass(frozen=True)
+class DateSpan:
+    """The day, or the days, a date expression names."""
+
+    start: date
+    end: date | None = None
+    """The last day of a span over several days ("14-15 July"); None for a single day."""
+    stated: bool = False
+    """Whether the words give the year themselves, so the date owes nothing to an anchor."""
+
+
 def resolve_date(expr: str | None, anchor: date | None, *, planned: bool = False) -> date | None:
     """The calendar day a date expression names, or None when it names no single day.
 
     ``anchor`` is the dateline date; expressions that need it ("on Thursday",
     "yesterday", "July 14" without a year) give None without it. ``planned``
     flips bare weekdays and undated days forward, for events the article says
-    are still to come. Never raises: odd input is simply not a date.
+    are still to come. A span ("July 13-14") gives its first day. Never raises:
+    odd input is simply not a date.
     """
+    span = resolve_span(expr, anchor, planned=planned)
+    return span.start if span else None
+
+
+def resolve_span(
+    expr: str | None, anchor: date | None, *, planned: bool = False
+) -> DateSpan | None:
+    """Like ``resolve_date``, with the last day of a span and whether the year was written."""
     if not isinstance(expr, str) or not expr.strip():
         return None
     if isinstance(anchor, datetime):
@@ -161,7 +211,7 @@ def resolve_date(expr: str | None, anchor: date | None, *, planned: bool = False
 
 
 @lru_cache(maxsize=4096)
-def _resolve_expr(expr: str, anchor: date | None, planned: bool) -> date | None:
+def _resolve_expr(expr: str, anchor: date | None, planned: bool) -> DateSpan | None:
     """Cached: a document's meetings (and a day's documents) repeat the same expressions."""
     return _resolve(_clean(expr), anchor, planned)
 
@@ -173,7 +223,7 @@ def _clean(expr: str) -> str:
     return " ".join(text.split())
 
 
-def _resolve(text: str, anchor: date | None, planned: bool) -> date | None:
+def _resolve(text: str, anchor: date | None, planned: bool) -> DateSpan | None:
     found = _explicit(text, anchor, planned)
     if found is not _Absent.NO_DATE:
         return found
@@ -181,8 +231,9 @@ def _resolve(text: str, anchor: date | None, planned: bool) -> date | None:
         return None
     for pattern, offset in _RELATIVE:
         if pattern.search(text):
-            return anchor + timedelta(days=offset)
-    return _weekday(text, anchor, planned)
+            return DateSpan(anchor + timedelta(days=offset))
+    day = _weekday(text, anchor, planned)
+    return DateSpan(day) if day else None
 
 
 # --------------------------------------------------------------------------- explicit dates
@@ -194,55 +245,159 @@ class _Absent(enum.Enum):
     NO_DATE = enum.auto()
 
 
-def _explicit(text: str, anchor: date | None, planned: bool) -> date | _Absent | None:
+@dataclass(frozen=True)
+class _Day:
+    """A day as written: the year may be missing, to be filled in from the anchor."""
+
+    year: int | None
+    month: int
+    day: int
+
+
+# The second end of a span, right after the first: "-15", " to 1 September 2024", "至8月1日".
+_EN_MONTH_DAY_END = re.compile(
+    rf"{_TO}(?:{_EN_MONTH}\.?\s+)?(?P<d>\d{{1,2}}){_ORD}\b(?!\s*[.:/]\d)(?:,?\s+(?P<y>\d{{4}})\b)?"
+)
+_EN_DAY_MONTH_END = re.compile(
+    rf"{_TO}(?:the\s+)?(?P<d>\d{{1,2}}){_ORD}\s+(?:of\s+)?{_EN_MONTH}\b\.?(?:,?\s+(?P<y>\d{{4}})\b)?"
+)
+_RU_DAY_MONTH_END = re.compile(
+    rf"{_TO}(?P<d>\d{{1,2}})\s+{_RU_MONTH}(?![а-я])(?:\s+(?P<y>\d{{4}})(?!\d))?"
+)
+_CN_END = re.compile(
+    rf"{_TO}(?:(?P<y>[0-9]{{4}})\s*年\s*)?(?:(?P<m>{_CN_NUM})\s*月\s*)?(?P<d>{_CN_NUM})\s*[日号號]"
+)
+# "7月14-15日", "7月14至16日": one day marker for both ends.
+_CN_SHARED_DAY = re.compile(
+    rf"(?:(?P<y>[0-9]{{4}}|[〇零一二三四五六七八九]{{4}})\s*年\s*)?"
+    rf"(?P<m>{_CN_NUM})\s*月\s*(?P<d1>{_CN_NUM}){_TO}(?P<d>{_CN_NUM})\s*[日号號]"
+)
+_ISO_END = re.compile(rf"{_TO}{_ISO.pattern}")
+
+
+def _explicit(text: str, anchor: date | None, planned: bool) -> DateSpan | _Absent | None:
     """A written calendar date; ``NO_DATE`` when there is none, None when it is unusable."""
     match = _ISO.search(text)
     if match:
-        return _make(int(match["y"]), int(match["m"]), int(match["d"]))
+        first = _Day(int(match["y"]), int(match["m"]), int(match["d"]))
+        end = _ISO_END.match(text, match.end())
+        last = _Day(int(end["y"]), int(end["m"]), int(end["d"])) if end else None
+        return _span(first, last, end["to"] if end else "", anchor, planned)
 
+    shared = _CN_SHARED_DAY.search(text)
     match = _CN_DATE.search(text)
+    if shared and (match is None or shared.start() <= match.start()):
+        year = _cn_year(shared["y"]) if shared["y"] else None
+        month = _cn_int(shared["m"])
+        first = _Day(year, month, _cn_int(shared["d1"]))
+        return _span(first, _Day(year, month, _cn_int(shared["d"])), shared["to"], anchor, planned)
     if match:
         year = _cn_year(match["y"]) if match["y"] else None
-        return _complete(year, _cn_int(match["m"]), _cn_int(match["d"]), anchor, planned)
+        first = _Day(year, _cn_int(match["m"]), _cn_int(match["d"]))
+        end = _CN_END.match(text, match.end())
+        last = None
+        if end:
+            month = _cn_int(end["m"]) if end["m"] else first.month
+            last = _Day(int(end["y"]) if end["y"] else None, month, _cn_int(end["d"]))
+        return _span(first, last, end["to"] if end else "", anchor, planned)
 
     match = _CN_RELATIVE_MONTH_DAY.search(text)
     if match:
         if anchor is None:
             return None
         month_index = anchor.year * 12 + anchor.month - 1 + _CN_MONTH_SHIFT[match["rel"]]
-        return _make(month_index // 12, month_index % 12 + 1, _cn_int(match["d"]))
+        made = _make(month_index // 12, month_index % 12 + 1, _cn_int(match["d"]))
+        return DateSpan(made) if made else None
 
     match = _CN_DAY.search(text)
     if match:  # "14日", as Xinhua dates events in the dateline's month
-        return _day_of_month(_cn_int(match["d"]), anchor, planned) if anchor else None
+        if anchor is None:
+            return None
+        made = _day_of_month(_cn_int(match["d"]), anchor, planned)
+        if made is None:
+            return None
+        end = _CN_END.match(text, match.end())  # "14日至15日", "31日至8月1日"
+        if end is None:
+            return DateSpan(made)
+        month = _cn_int(end["m"]) if end["m"] else made.month
+        return DateSpan(made, _end(made, _Day(None, month, _cn_int(end["d"])), end["to"]))
 
     match = _NUMERIC.search(text)
     if match:
-        return _numeric(match)
+        made = _numeric(match)
+        return DateSpan(made, stated=True) if made else None
 
-    for pattern, months in (
-        (_EN_MONTH_DAY, None),
-        (_EN_DAY_MONTH, None),
-        (_RU_DAY_MONTH, _RU_STEMS),
-    ):
-        match = pattern.search(text)
-        if match is None:
-            continue
-        month = _month(match["mon"], months)
-        if month is None:
-            return None
-        year = int(match["y"]) if match["y"] else None
-        return _complete(year, month, _first_day(text, match), anchor, planned)
-    return _Absent.NO_DATE
+    return _written_month(text, anchor, planned)
 
 
-def _first_day(text: str, match: re.Match[str]) -> int:
-    """The day a date names, or the first day of a span ("July 13-14", "13 to 14 July").
-
-    A meeting over several days is dated by its first day (docs/annotation.md).
-    """
+def _written_month(text: str, anchor: date | None, planned: bool) -> DateSpan | _Absent | None:
+    """A date with its month in words ("July 14", "14 July", "14 июля"), the first written."""
+    found = [
+        (match, months, end)
+        for pattern, months, end in (
+            (_EN_MONTH_DAY, None, _EN_MONTH_DAY_END),
+            (_EN_DAY_MONTH, None, _EN_DAY_MONTH_END),
+            (_RU_DAY_MONTH, _RU_STEMS, _RU_DAY_MONTH_END),
+        )
+        if (match := pattern.search(text))
+    ]
+    if not found:
+        return _Absent.NO_DATE
+    match, months, end_pattern = min(found, key=lambda item: item[0].start())
+    month = _month(match["mon"], months)
+    if month is None:
+        return None
+    year = int(match["y"]) if match["y"] else None
+    day = int(match["d"])
     before = _RANGE_BEFORE.search(text, 0, match.start())
-    return int(before["first"]) if before else int(match["d"])
+    if before:  # "14-15 July", "from 14 to 16 March", "с 14 по 16 марта"
+        first = _Day(year, month, int(before["first"]))
+        return _span(first, _Day(year, month, day), before["to"], anchor, planned)
+    first = _Day(year, month, day)
+    end = end_pattern.match(text, match.end())
+    if end is None:
+        return _span(first, None, "", anchor, planned)
+    end_month = _month(end["mon"], months) if end["mon"] else month
+    if end_month is None:
+        return _span(first, None, "", anchor, planned)
+    last = _Day(int(end["y"]) if end["y"] else None, end_month, int(end["d"]))
+    return _span(first, last, end["to"], anchor, planned)
+
+
+def _span(
+    first: _Day, last: _Day | None, joined_by: str, anchor: date | None, planned: bool
+) -> DateSpan | None:
+    """The days from ``first`` to ``last``, years filled in; a single day when no span holds.
+
+    A year written on either end serves both ("14-15 July 2024", "31 December
+    to 2 January 2024"); otherwise the start takes the year nearest the anchor
+    and the end follows it. An end that is not after the start, more than a
+    month after it, or joined by "and" to a day that is not the next one is no
+    span: the start alone is the date.
+    """
+    year = first.year
+    if year is None and last is not None and last.year is not None:
+        year = last.year - 1 if (first.month, first.day) > (last.month, last.day) else last.year
+    stated = year is not None
+    if year is not None:
+        start = _make(year, first.month, first.day)
+    else:
+        start = _complete(None, first.month, first.day, anchor, planned)
+    if start is None:
+        return None
+    return DateSpan(start, _end(start, last, joined_by) if last else None, stated)
+
+
+def _end(start: date, last: _Day, joined_by: str) -> date | None:
+    """The last day of a span from ``start``, or None when ``last`` makes no span with it."""
+    end_year = last.year or start.year
+    end = _make(end_year, last.month, last.day)
+    if end is not None and end < start and last.year is None:  # "31 December to 2 January"
+        end = _make(end_year + 1, last.month, last.day)
+    longest = timedelta(days=1) if joined_by in ("and", "и") else _MAX_SPAN
+    if end is None or not start < end <= start + longest:
+        return None
+    return end
 
 
 def ru_month(name: str) -> int | None:
@@ -401,3 +556,102 @@ def _in_week(anchor: date, index: int, weeks: int) -> date:
     """A weekday in a calendar week (Monday first) relative to the anchor's week."""
     monday = anchor - timedelta(days=anchor.weekday())
     return monday + timedelta(weeks=weeks, days=index)
+
+
+# --------------------------------------------------------------------------- other events
+
+
+@dataclass(frozen=True)
+class EventReference:
+    """Words that date a meeting by another event of the article: "the next day"."""
+
+    days: int
+    """Days after the event referred to (-1 for "the day before")."""
+    event: str | None
+    """The kind of event named ("summit", a key of ``EVENT_NOUNS``), or None for the
+    event told just before ("on the same day" follows the meeting it refers to)."""
+
+
+EVENT_NOUNS: dict[str, tuple[str, ...]] = {
+    "summit": ("summit", "саммит", "峰会"),
+    "meeting": ("meeting", "заседани", "встреч", "会议", "会晤"),
+    "forum": ("forum", "форум", "论坛"),
+    "conference": ("conference", "конференци"),
+    "session": ("session", "сесси"),
+    "assembly": ("assembly", "ассамбле", "大会"),
+}
+"""The events a meeting may be held on the sidelines of, with their stems as written."""
+
+_NOUN = "|".join(
+    sorted({w for forms in EVENT_NOUNS.values() for w in forms}, key=len, reverse=True)
+)
+_FEW_WORDS = r"(?:[\w.'-]+\s+){0,4}?"
+_NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+# "the day before" as a whole phrase, not "the day before the talks" (which names its event).
+_ALONE = r"(?=\s*(?:[,.;:)]|$))"
+
+_NAMED_EVENT: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(pattern), days)
+    for pattern, days in (
+        (rf"\b(?:on|at) the (?:sidelines?|margins?) of (?:the |this |that )?{_FEW_WORDS}"
+         rf"(?P<noun>{_NOUN})", 0),
+        (rf"\bon the eve of (?:the |this |that )?{_FEW_WORDS}(?P<noun>{_NOUN})", -1),
+        (rf"\bthe day before (?:the |this |that )?{_FEW_WORDS}(?P<noun>{_NOUN})", -1),
+        (rf"\bthe day after (?:the |this |that )?{_FEW_WORDS}(?P<noun>{_NOUN})", 1),
+        (rf"на полях (?:[\w-]+\s+){{0,3}}?(?P<noun>{_NOUN})", 0),
+        (rf"(?P<noun>{_NOUN})\s*期间", 0),
+    )
+)  # fmt: skip
+_PREVIOUS_EVENT: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(pattern), days)
+    for pattern, days in (
+        (r"\b(?:the )?same (?:day|date|morning|afternoon|evening|night)\b", 0),
+        (r"\b(?:later|earlier) (?:that|the same) day\b", 0),
+        (r"\bthat (?:same )?(?:day|morning|afternoon|evening|night)\b", 0),
+        (r"\b(?:the )?(?:next|following) (?:day|morning|afternoon|evening)\b", 1),
+        (r"\b(?:the )?(?:previous|preceding) (?:day|morning|afternoon|evening|night)\b", -1),
+        (rf"\bthe day after(?:wards)?{_ALONE}", 1),
+        (rf"\bthe day before{_ALONE}", -1),
+        (r"в (?:тот|этот) же день|тем же днем|в тот день", 0),
+        (r"на следующий день|на другой день|днем позже|днём позже", 1),
+        (r"днем ранее|днём ранее|за день до этого", -1),
+        (r"同日|同一天|当天|當天|当日|當日", 0),
+        (r"次日|翌日|第二天|隔天", 1),
+        (r"前一[天日]", -1),
+    )
+)  # fmt: skip
+_DAYS_LATER = re.compile(
+    rf"\b(?P<n>\d|{'|'.join(_NUMBER_WORDS)}) days? (?P<dir>later|earlier|before){_ALONE}"
+)
+
+
+def event_reference(expr: str | None) -> EventReference | None:
+    """What other event the words date a meeting by, and how many days from it.
+
+    Only words that name no day of their own count: "on Wednesday, on the
+    sidelines of the summit" is dated by its weekday (``resolve_date``), so the
+    caller asks this only when that gives nothing. "Later that week" and
+    "earlier this month" are not references: they name no single day, and a
+    wrong date is worse than none.
+    """
+    if not isinstance(expr, str) or not expr.strip():
+        return None
+    text = _clean(expr)
+    for pattern, days in _NAMED_EVENT:
+        if match := pattern.search(text):
+            noun = match["noun"]
+            kind = next(k for k, forms in EVENT_NOUNS.items() if noun in forms)
+            return EventReference(days, kind)
+    for pattern, days in _PREVIOUS_EVENT:
+        if pattern.search(text):
+            return EventReference(days, None)
+    if match := _DAYS_LATER.search(text):
+        n = int(match["n"]) if match["n"].isdigit() else _NUMBER_WORDS[match["n"]]
+        return EventReference(n if match["dir"] == "later" else -n, None)
+    return None
+
+
+def mentions_event(text: str, kind: str) -> bool:
+    """Whether ``text`` speaks of an event of that kind ("the SCO summit", "саммита ШОС")."""
+    folded = _clean(text)
+    return any(form in folded for form in EVENT_NOUNS.get(kind, ()))
