@@ -14,9 +14,11 @@ import json
 import logging
 import sys
 import time
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,8 +31,9 @@ from extractor import _exceptions, evaluation
 from extractor._exceptions import ConfigurationError, ExtractorError
 from extractor.evaluation import load_gold
 from extractor.pipeline import aextract_indexed, prepare_resume
+from extractor.read.corpus import PARQUET_MISSING, SUFFIXES_OF, format_of, parquet_available
 from extractor.schemas import DraftExtraction, ErrorRecord, Extraction, Result
-from extractor.settings import Settings
+from extractor.settings import InputFields, InputFormat, Settings
 from extractor.write import FORMATS, WRITERS, Format
 
 app = typer.Typer(
@@ -41,7 +44,7 @@ app = typer.Typer(
 )
 
 _TEXT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm"}
-_SUFFIXES_NOTE = ", ".join(sorted(_TEXT_SUFFIXES))
+_INPUT_FORMATS: tuple[str, ...] = typing.get_args(InputFormat)
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -63,16 +66,25 @@ def _configure_logging(verbose: bool) -> None:
         root.addHandler(logging.NullHandler())
 
 
-def expand_paths(args: list[str]) -> list[str]:
+def _directory_suffixes(input_format: str) -> set[str]:
+    """What a directory stands for: text files, or with ``--input-format F`` the files of F
+    (a folder of news-please's one-JSON-per-article output with ``--input-format json``)."""
+    if input_format in SUFFIXES_OF:
+        return set(SUFFIXES_OF[input_format])
+    return _TEXT_SUFFIXES
+
+
+def expand_paths(args: list[str], input_format: str = "auto") -> list[str]:
     """Files named, files under directories (text-like suffixes), and glob matches."""
     found: list[str] = []
+    suffixes = _directory_suffixes(input_format)
     for arg in args:
         path = Path(arg)
         if arg == "-" or path.is_file():
             found.append(arg)
         elif path.is_dir():
             found += sorted(
-                str(p) for p in path.rglob("*") if p.is_file() and p.suffix in _TEXT_SUFFIXES
+                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
             )
         elif any(ch in arg for ch in "*?[") and (matches := sorted(glob.glob(arg, recursive=True))):
             found += [m for m in matches if Path(m).is_file()]
@@ -139,6 +151,16 @@ RecordOption = Annotated[
     Path | None, typer.Option(help="Call the model and record every exchange into DIR.")
 ]
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not use the response cache.")]
+
+
+def _field_option(what: str, defaults: tuple[str, ...]) -> Any:
+    return typer.Option(
+        help=f"Row field holding the {what} (default: the first of {', '.join(defaults)}).",
+        rich_help_panel="Corpus input",
+    )
+
+
+_FIELD_DEFAULTS = InputFields()
 ConcurrencyOption = Annotated[
     int,
     typer.Option(
@@ -216,12 +238,55 @@ def extract(
             "reading the whole answer (each retry gets its own)."
         ),
     ] = None,
+    input_format: Annotated[
+        str,
+        typer.Option(
+            help="How inputs are read: auto (by extension: .jsonl/.ndjson, .csv, .tsv, .json, "
+            ".parquet are rows of articles; other files are one article each), or one of "
+            "text, jsonl, csv, tsv, json, parquet for every input.",
+            rich_help_panel="Corpus input",
+        ),
+    ] = "auto",
+    text_field: Annotated[str | None, _field_option("text", _FIELD_DEFAULTS.text)] = None,
+    id_field: Annotated[str | None, _field_option("input's id", _FIELD_DEFAULTS.id)] = None,
+    date_field: Annotated[
+        str | None, _field_option("publication date", _FIELD_DEFAULTS.date)
+    ] = None,
+    url_field: Annotated[str | None, _field_option("URL", _FIELD_DEFAULTS.url)] = None,
+    title_field: Annotated[str | None, _field_option("title", _FIELD_DEFAULTS.title)] = None,
+    outlet_field: Annotated[str | None, _field_option("outlet", _FIELD_DEFAULTS.outlet)] = None,
+    language_field: Annotated[
+        str | None, _field_option("language code", _FIELD_DEFAULTS.language)
+    ] = None,
+    published: Annotated[
+        datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            help="Publication date (YYYY-MM-DD) of every article that has none of its own "
+            "(from its row or header); a dateline in the text still wins.",
+            rich_help_panel="Corpus input",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
 ) -> None:
     """Extract meetings and status claims from articles, as JSON."""
     _configure_logging(verbose)
     if output_format not in FORMATS:
         raise _fail(f"unknown format {output_format!r}: use {', '.join(FORMATS)}", 2)
+    if input_format not in _INPUT_FORMATS:
+        raise _fail(f"unknown input format {input_format!r}: use {', '.join(_INPUT_FORMATS)}", 2)
+    named = {
+        "text": text_field,
+        "id": id_field,
+        "date": date_field,
+        "url": url_field,
+        "title": title_field,
+        "outlet": outlet_field,
+        "language": language_field,
+    }
+    given = {k: (v,) for k, v in named.items() if v}
+    fields = InputFields(**given) if given else None
     if resume and (output is None or output_format != "jsonl"):
         raise _fail("--resume needs -f jsonl and -o FILE (the output it resumes)", 2)
     settings = _run_settings(
@@ -241,14 +306,25 @@ def extract(
         rpm=rpm,
         tpm=tpm,
         timeout=timeout,
+        input_format=input_format,
+        input_fields=fields,
+        published=published.date() if published else None,
     )
 
-    files = expand_paths(paths)
+    files = expand_paths(paths, input_format)
     if not files:
-        raise _fail(f"no input files in {' '.join(paths)} (looked for {_SUFFIXES_NOTE})", 3)
-    # One argument naming one file (present or not), not a directory or glob that matched one.
-    single = len(paths) == 1 and files == paths
+        looked = ", ".join(sorted(_directory_suffixes(input_format)))
+        raise _fail(f"no input files in {' '.join(paths)} (looked for {looked})", 3)
+    formats = {format_of(f, settings.input_format) for f in files}
+    if "parquet" in formats and not parquet_available():
+        raise _fail(PARQUET_MISSING, ConfigurationError.exit_code)
+    if "-" in files and format_of("-", settings.input_format) != "text":
+        raise _fail(f"--input-format {input_format} reads rows from files, not stdin", 2)
+    # One argument naming one article file (present or not), not a directory or glob that
+    # matched one, nor a file of rows: the JSON output is then the object, not an array.
+    single = len(paths) == 1 and files == paths and formats == {"text"}
     job = _Job(files, settings, output_format, output, concurrency, single, resume)  # type: ignore[arg-type]
+    job.rows = formats != {"text"}
     # Everything loaded so far (the SDK, instructor, pydantic's schemas: most of
     # the heap) lives as long as the process; keeping it out of the collector's
     # full passes saves about a millisecond of CPU per document in a batch.
@@ -273,6 +349,8 @@ class _Job:
     concurrency: int
     single: bool
     resume: bool
+    rows: bool = False
+    """Some input is a file of rows: how many documents the run has is known at its end."""
     ok: int = 0
     skipped: int = 0
     tokens: int = 0
@@ -298,7 +376,8 @@ class _Job:
         started, cpu_started = time.monotonic(), time.process_time()
         writer.start(appending=bool(state and state.kept))
         try:
-            with _progress(len(self.files), enabled=len(self.files) > 1) as advance:
+            total = None if self.rows else len(self.files)
+            with _progress(total, enabled=self.rows or len(self.files) > 1) as advance:
                 async for index, result in aextract_indexed(
                     self.files, settings=self.settings, concurrency=self.concurrency, resume=state
                 ):
@@ -310,7 +389,7 @@ class _Job:
         finally:
             if self.output:
                 out.close()
-        if len(self.files) > 1 or self.resume:
+        if len(self.files) > 1 or self.resume or self.rows:
             self._summary(time.monotonic() - started, time.process_time() - cpu_started)
         elif cut := self._cut():
             typer.echo(f"extractor: {cut} (the warnings say which)", err=True)
@@ -382,13 +461,17 @@ class _Job:
 
 
 @contextmanager
-def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[_Job], None]]:
-    """A progress bar on a terminal; nothing when stderr is piped."""
+def _progress(total: int | None, *, enabled: bool) -> Iterator[Callable[[_Job], None]]:
+    """A progress bar on a terminal; nothing when stderr is piped.
+
+    ``total`` is None when rows of a table are read as the run goes: the bar
+    then counts documents done, without an end or a time remaining.
+    """
     if not (enabled and sys.stderr.isatty()):
         yield lambda job: None
         return
     columns = (
-        TextColumn("{task.completed}/{task.total} docs"),
+        TextColumn("{task.completed}/{task.total} docs" if total else "{task.completed} docs"),
         BarColumn(),
         TextColumn(
             "{task.fields[rate]:.1f}/s  {task.fields[tokens]:,} tokens  "

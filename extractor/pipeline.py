@@ -1,4 +1,4 @@
-"""The public entry points: one article, or many files.
+"""The public entry points: one article, or many files and corpus rows.
 
 The async functions are the real implementation; the sync ``extract`` runs
 them on a private event loop (in a worker thread when the caller already has a
@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import AsyncIterator, Coroutine, Iterable
-from pathlib import Path
 from typing import Any, TypeVar
 
-from extractor.batch import Result, ResumeState, iter_results, prepare_resume
+from extractor.batch import Input, Result, ResumeState, iter_results, prepare_resume
 from extractor.model.client import ModelClient
-from extractor.read.document import Document, document_from_text
+from extractor.read.document import Document, document_from_text, with_run_date
 from extractor.runner import extract_document
 from extractor.schemas import Extraction
 from extractor.settings import Settings
@@ -40,10 +39,15 @@ def _as_document(source: str | Document, name: str) -> Document:
 async def aextract(
     text: str | Document, *, settings: Settings | None = None, source: str = "<text>"
 ) -> Extraction:
-    """Extract meetings and status claims from one article (text or ``Document``)."""
+    """Extract meetings and status claims from one article (text or ``Document``).
+
+    A text may start with a header block (``date:``, ``url:``, ``title:``
+    lines and a blank line, or front matter between ``---`` lines): it becomes
+    the document's metadata, and offsets refer to the text after it.
+    """
     settings = settings or Settings()
     settings.ensure_runnable()
-    document = _as_document(text, source)
+    document = with_run_date(_as_document(text, source), settings.published)
     async with ModelClient(settings) as client:
         return await extract_document(document, client)
 
@@ -56,13 +60,17 @@ def extract(
 
 
 async def aextract_paths(
-    paths: Iterable[str | Path], *, settings: Settings | None = None, concurrency: int = 4
+    paths: Iterable[Input], *, settings: Settings | None = None, concurrency: int = 4
 ) -> AsyncIterator[Result]:
     """Extract many files, yielding each result as it completes (not in input order).
 
-    A file that cannot be read or extracted yields an ``ErrorRecord`` and the
+    A table file (``.jsonl``/``.ndjson``, ``.csv``, ``.tsv``, ``.parquet``, or
+    a ``.json`` array; ``settings.input_format`` overrides the extension)
+    gives one document per row, read lazily, its metadata from the fields
+    ``settings.input_fields`` names; a ``Document`` is taken as it is. A file
+    or row that cannot be read or extracted yields an ``ErrorRecord`` and the
     rest go on; ``Extraction.document.source`` / ``ErrorRecord.source`` say
-    which file a result belongs to. ``concurrency`` bounds the model requests
+    which file (``FILE#N`` for a row) a result belongs to. ``concurrency`` bounds the model requests
     in flight, chunks of long documents included. A ``ConfigurationError``
     met on the way (the server refuses the key, does not know the model) is
     raised at once, the documents in flight cancelled: every other document
@@ -77,13 +85,14 @@ async def aextract_paths(
 
 
 async def aextract_indexed(
-    paths: Iterable[str | Path],
+    paths: Iterable[Input],
     *,
     settings: Settings,
     concurrency: int = 4,
     resume: ResumeState | None = None,
 ) -> AsyncIterator[tuple[int, Result | None]]:
-    """``(input index, result)`` for every path as it completes; what the CLI runs on.
+    """``(index, result)`` for every document (a row counts as one) as it completes; what the
+    CLI runs on.
 
     With ``resume`` (from ``prepare_resume`` on an earlier output, which
     checks it was written with this model and prompt), a document already

@@ -62,7 +62,7 @@ _MONTHS = {
 }
 _DAY_MONTH_YEAR = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
 _MONTH_DAY_YEAR = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
-EXPECTED_DATES = "YYYY-MM-DD (time after it allowed), '15 March 2023' or an RFC 2822 date"
+EXPECTED_DATES = "YYYY-MM-DD, a time after it or not, '15 March 2023', or an RFC 2822 date"
 
 
 def parse_published(value: object) -> date | None:
