@@ -22,10 +22,8 @@ from extractor._exceptions import (
     InputTooLargeError,
 )
 from extractor.read.document import (
-    Dateline,
     Document,
     document_from_text,
-    parse_dateline,
     read_document,
 )
 
@@ -44,91 +42,6 @@ def write(tmp_path: Path, data: bytes, name: str = "a.txt") -> Path:
     path = tmp_path / name
     path.write_bytes(data)
     return path
-
-
-# --------------------------------------------------------------------------- dateline
-
-
-def test_seed_dateline() -> None:
-    """The seed's dateline gives the date from its prefix, the title-cased place and the outlet."""
-    text = SEED.read_text(encoding="utf-8")
-    dateline = parse_dateline(text)
-    assert dateline == Dateline(date(2022, 7, 14), "Beijing", "APP", 1, 39)
-    assert text[dateline.start : dateline.end] == "date 2022-07-14 BEIJING, July 14 APP):"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected", "covered"),
-    [
-        (
-            "BEIJING, July 14 (Xinhua) -- China and the SCO",
-            Dateline(None, "Beijing", "Xinhua", 0, 28),
-            "BEIJING, July 14 (Xinhua) --",
-        ),
-        (
-            "MOSCOW, Nov 3 (Reuters) - Russia said",
-            Dateline(None, "Moscow", "Reuters", 0, 25),
-            "MOSCOW, Nov 3 (Reuters) -",
-        ),
-        (
-            "NEW DELHI, 3 March 2023 (PTI) \u2014 India said",
-            Dateline(date(2023, 3, 3), "New Delhi", "PTI", 0, 31),
-            "NEW DELHI, 3 March 2023 (PTI) \u2014",
-        ),
-        (
-            "Beijing, 14 July 2022 /TASS/. The SCO",
-            Dateline(date(2022, 7, 14), "Beijing", "TASS", 0, 29),
-            "Beijing, 14 July 2022 /TASS/.",
-        ),
-        (
-            "\n  RIO DE JANEIRO, Nov. 3, 2021 (AFP) - Brazil",
-            Dateline(date(2021, 11, 3), "Rio de Janeiro", "AFP", 3, 39),
-            "RIO DE JANEIRO, Nov. 3, 2021 (AFP) -",
-        ),
-    ],
-)
-def test_wire_datelines(text: str, expected: Dateline, covered: str) -> None:
-    """Wire dateline forms give place, outlet, offsets, and a date when the year is written."""
-    dateline = parse_dateline(text)
-    assert dateline == expected
-    assert text[dateline.start : dateline.end] == covered
-
-
-def test_date_prefix_wins_over_dateline_year() -> None:
-    """An explicit ``date YYYY-MM-DD`` prefix decides the date even when the dateline has a year."""
-    dateline = parse_dateline("date 2022-07-15 BEIJING, 14 July 2022 (Xinhua) -- text")
-    assert dateline is not None
-    assert dateline.date == date(2022, 7, 15)
-
-
-def test_date_prefix_on_its_own_line() -> None:
-    """A date prefix followed by a newline still reaches the dateline below it."""
-    dateline = parse_dateline("date 2022-07-14\nBEIJING, July 14 (Xinhua) -- text")
-    assert dateline == Dateline(date(2022, 7, 14), "Beijing", "Xinhua", 0, 44)
-
-
-def test_date_prefix_without_dateline() -> None:
-    """A date prefix alone still gives the date, with no place or outlet."""
-    text = " date 2022-07-14 The SCO said"
-    dateline = parse_dateline(text)
-    assert dateline == Dateline(date(2022, 7, 14), None, None, 1, 16)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Meanwhile, Zhang Ming had a meeting with the Ambassador.",
-        "On Thursday, July 14 (local time), the sides met.",
-        "In Moscow, May 5 (Reuters) is what the note said.",
-        "Paris, May 5 - a sentence in mixed case without an outlet.",
-        "The SCO Secretary-General noted the ICRC's role.",
-        "Secretary-General of Shanghai Cooperation Organization (SCO), Zhang Ming had",
-        "",
-    ],
-)
-def test_sentences_are_not_datelines(text: str) -> None:
-    """Ordinary sentence openings are not taken for datelines."""
-    assert parse_dateline(text) is None
 
 
 # --------------------------------------------------------------------------- documents
