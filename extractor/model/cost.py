@@ -53,6 +53,7 @@ from extractor.settings import ProviderName, Settings, is_local
 
 __all__ = [
     "CALIBRATION",
+    "FREE",
     "Calibration",
     "DocumentEstimate",
     "Estimate",
@@ -62,10 +63,12 @@ __all__ = [
     "cost_of",
     "estimate_run",
     "format_estimate",
+    "is_free",
     "load_prices",
     "measure_calibration",
     "no_price_message",
     "price_for",
+    "settings_price",
     "token_counter",
 ]
 
