@@ -120,7 +120,7 @@ def iter_documents(
     if fmt == "jsonl":
         rows = _jsonl_rows(source, max_bytes)
     elif fmt in ("csv", "tsv"):
-        rows = _csv_rows(source, "\t" if fmt == "tsv" else ",")
+        rows = _csv_rows(source, "\t" if fmt == "tsv" else ",", max_bytes)
     elif fmt == "json":
         rows = _json_rows(source, max_bytes)
     else:
@@ -302,43 +302,48 @@ def _json_kind(value: object) -> str:
     return "a JSON " + ("null" if value is None else type(value).__name__)
 
 
-def _csv_rows(source: str, delimiter: str) -> _Rows:
-    """One row per record after the header line; column names are the field names."""
+def _csv_rows(source: str, delimiter: str, max_bytes: int) -> _Rows:
+    """One row per record after the header line; column names are the field names.
+
+    The file is decoded a line at a time, so the rows before a line that is
+    not UTF-8 are still articles; reading stops at that line.
+    """
     # Article texts are longer than the csv module's default cap of 128 KiB per field;
     # the row's text is still capped by max_bytes in row_document.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
     try:
-        handle = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        handle: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed below, across yields
     except OSError as exc:
         yield source, _open_error(source, exc)
         return
     with handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
+        reader = csv.DictReader(_text_lines(handle, 2 * max_bytes + (1 << 16)), delimiter=delimiter)
         number = 0
         try:
             for record in reader:
                 number += 1
                 row = f"{source}#{number}"
-                if None in record:  # more cells than the header names
-                    record.pop(None)
                 yield row, {k: v for k, v in record.items() if k is not None}
-        except UnicodeDecodeError as exc:
+        except (UnicodeDecodeError, InputTooLargeError, csv.Error) as exc:
             where = f"{source}#{number + 1}"
-            yield (
-                where,
-                BadRow(
-                    where,
-                    EncodingError(f"{where}: not valid UTF-8 ({exc}); rows after it not read"),
-                ),
-            )
-        except csv.Error as exc:
-            where = f"{source}#{number + 1}"
-            yield (
-                where,
-                BadRow(
-                    where, InputError(f"{where}: not a CSV record ({exc}); rows after it not read")
-                ),
-            )
+            cls: type[InputError] = InputError
+            if isinstance(exc, UnicodeDecodeError):
+                cls, what = EncodingError, f"not valid UTF-8 ({exc.reason})"
+            elif isinstance(exc, InputTooLargeError):
+                cls, what = InputTooLargeError, f"a line is over {exc} (EXTRACTOR_MAX_INPUT_BYTES)"
+            else:
+                what = f"not a CSV record ({exc})"
+            yield where, BadRow(where, cls(f"{where}: {what}; rows after it not read"))
+
+
+def _text_lines(handle: IO[bytes], limit: int) -> Iterator[str]:
+    """The file's lines decoded one by one (a BOM dropped), each at most ``limit`` bytes."""
+    first = True
+    while line := handle.readline(limit + 1):
+        if len(line) > limit:
+            raise InputTooLargeError(f"{limit} bytes")
+        yield line.decode("utf-8-sig" if first else "utf-8")
+        first = False
 
 
 def _json_rows(source: str, max_bytes: int) -> _Rows:
