@@ -18,10 +18,11 @@ resolves them.
 
 A day written without a year ("14 July") takes the year that puts it nearest
 the anchor among the years the tense allows: for a held event the latest one
-no more than two months after the anchor (news reports what happened, but a
-July report may mention a meeting "on September 1" it announces as done-deal
-dates), for a planned one the earliest one no more than two months before it.
-Within those bounds the chosen year is always the nearest one.
+at most two months after the anchor (the anchor may be a late metadata date,
+or the dateline of a report filed after the fact), for a planned one the
+earliest one at most two months before it. Within those bounds the chosen
+year is always the nearest one; a weekday keeps its strict direction (back
+for held, forward for planned), as "on Thursday" is never two months away.
 """
 
 # ruff: noqa: RUF001, RUF003  (Russian and Chinese words are meant to be there)
