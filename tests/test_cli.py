@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 import extractor.batch
+import extractor.cli
 from extractor.cli import _Job, app
 from extractor.schemas import Extraction, Usage
 from extractor.settings import Settings
@@ -479,3 +481,164 @@ def test_a_silent_stdin_stalls_neither_the_batch_nor_ctrl_c(tmp_path: Path) -> N
         os.close(write_end)
     assert proc.returncode == 130
     assert err.decode().splitlines() == ["extractor: error: interrupted"]
+
+
+# --------------------------------------------------------------------------- corpora with metadata
+
+INPUTS = ROOT / "fixtures" / "inputs"
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The loopback fake server, answering every article with grounded records; its URL."""
+    from extractor.testing.fakeserver import FakeServerConfig, run_in_thread
+
+    base_url, stop, _ = run_in_thread(FakeServerConfig())
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-corpus-test")
+    yield base_url
+    stop()
+
+
+def _records(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_a_jsonl_corpus_gives_every_row_its_id_url_and_title(fake_model: str) -> None:
+    """The issue's command: each output line carries its row's id and URL; the bad row
+    is an error record of its own, named by its line, and the run goes on."""
+    path = INPUTS / "corpus.jsonl"
+    result = _invoke(
+        "extract", str(path), "--text-field", "body", "--date-field", "published",
+        "-f", "jsonl", "--base-url", fake_model,
+    )  # fmt: skip
+    assert result.exit_code == 3, result.stderr  # an input error happened, the rest ran
+    records = _records(result.stdout)
+    done = {r["document"]["source"]: r["document"] for r in records if r["kind"] == "extraction"}
+    assert set(done) == {f"{path}#1", f"{path}#2", f"{path}#5"}
+    first = done[f"{path}#1"]
+    assert (first["input_id"], first["url"], first["title"]) == (
+        "sco-001",
+        "https://news.example.org/sco-001",
+        "Foreign ministers meet in Astana",
+    )
+    assert first["published"] == "2024-05-20"
+    assert first["language"] == "en"
+    assert first["offsets_refer_to"] == "body"
+    assert all(d["input_id"] and d["url"] for d in done.values())
+    (error,) = [r for r in records if r["kind"] == "error"]
+    assert error["source"] == f"{path}#4"
+    assert error["error_type"] == "InputError"
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"extractor: error: {error['message']}"
+    assert lines[-1].startswith("extractor: 3 extracted, 1 errors, 0 skipped")
+
+
+def test_offsets_refer_to_the_row_text(fake_model: str) -> None:
+    """Every quote is the row's text at its offsets (the fake server quotes the article)."""
+    path = INPUTS / "corpus.csv"
+    texts = {
+        f"{path}#{n}": row["body"]
+        for n, row in enumerate(csv.DictReader(path.open(encoding="utf-8")), 1)
+    }
+    result = _invoke("extract", str(path), "-f", "jsonl", "--base-url", fake_model)
+    records = [r for r in _records(result.stdout) if r["kind"] == "extraction"]
+    assert len(records) == 3
+    for record in records:
+        text = texts[record["document"]["source"]]
+        quotes = [e for m in record["meetings"] for e in m["evidence"]]
+        assert quotes
+        assert all(text[e["start"] : e["end"]] == e["quote"] for e in quotes)
+
+
+def test_a_header_file_and_a_run_date(fake_model: str, tmp_path: Path) -> None:
+    """The header's metadata reaches the output, offsets refer to the body; ``--date``
+    fills in only where the input has no date of its own."""
+    undated = tmp_path / "undated.txt"
+    undated.write_text("Minister Ivan Petrov met Ambassador Pedro Gomez in Moscow.\n", "utf-8")
+    header = INPUTS / "header.txt"
+    result = _invoke(
+        "extract", str(header), str(undated), "--date", "2024-06-01",
+        "-f", "jsonl", "--base-url", fake_model,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    docs = {r["document"]["source"]: r for r in _records(result.stdout)}
+    with_header = docs[str(header)]
+    assert with_header["document"]["published"] == "2024-05-20"
+    assert with_header["document"]["url"] == "https://news.example.org/sco-001"
+    assert with_header["document"]["offsets_refer_to"] == "body"
+    body = header.read_text(encoding="utf-8").split("\n\n", 1)[1]
+    for meeting in with_header["meetings"]:
+        assert all(body[e["start"] : e["end"]] == e["quote"] for e in meeting["evidence"])
+    assert docs[str(undated)]["document"]["published"] == "2024-06-01"
+    assert docs[str(undated)]["document"]["offsets_refer_to"] == "file"
+
+
+def test_a_json_file_of_one_article_gives_an_array(fake_model: str) -> None:
+    """A ``.json`` file may hold rows, so its output is an array even for one article."""
+    result = _invoke("extract", str(INPUTS / "newsplease.json"), "--base-url", fake_model)
+    assert result.exit_code == 0, result.stderr
+    (record,) = json.loads(result.stdout)
+    assert record["document"]["url"] == "https://news.example.org/sco-001"
+    assert record["document"]["published"] == "2024-05-20"
+
+
+def test_a_directory_of_scraper_json_with_input_format_json(
+    fake_model: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "scraped"
+    folder.mkdir()
+    shutil.copy(INPUTS / "newsplease.json", folder / "a.json")
+    shutil.copy(INPUTS / "trafilatura.json", folder / "b.json")
+    (folder / "notes.txt").write_text("not an article of the run", "utf-8")
+    result = _invoke(
+        "extract", str(folder), "--input-format", "json", "-f", "jsonl", "--base-url", fake_model
+    )
+    assert result.exit_code == 0, result.stderr
+    urls = {r["document"]["url"] for r in _records(result.stdout)}
+    assert urls == {"https://news.example.org/sco-001", "https://news.example.org/sco-002"}
+
+
+def test_resume_skips_rows_done_and_rows_that_failed_for_good(
+    fake_model: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    args = ["extract", str(INPUTS / "corpus.jsonl"), "-f", "jsonl", "-o", str(out)]
+    first = _invoke(*args, "--base-url", fake_model)
+    assert first.exit_code == 3, first.stderr
+    before = out.read_text(encoding="utf-8")
+    again = _invoke(*args, "--resume", "--base-url", fake_model)
+    assert again.exit_code == 0, again.stderr
+    assert out.read_text(encoding="utf-8") == before
+    assert "0 extracted, 0 errors, 4 skipped" in again.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--input-format", "xml"], "unknown input format 'xml': use auto, text, jsonl"),
+        (["--input-format", "jsonl", "-"], "--input-format jsonl reads rows from files, not stdin"),
+    ],
+)
+def test_input_options_are_checked_in_one_line(args: list[str], message: str) -> None:
+    result = _invoke("extract", *(args if "-" in args else [*args, str(SEED)]), *REPLAY)
+    assert result.exit_code == 2
+    assert _error_lines(result.stderr)[0].startswith(f"extractor: error: {message}")
+
+
+def test_a_bad_run_date_is_refused() -> None:
+    result = _invoke("extract", str(SEED), "--date", "12/04/2022", *REPLAY)
+    assert result.exit_code == 2
+    assert "12/04/2022" in result.stderr
+
+
+def test_parquet_without_pyarrow_is_one_line_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(extractor.cli, "parquet_available", lambda: False)
+    path = tmp_path / "c.parquet"
+    path.write_bytes(b"PAR1")
+    result = _invoke("extract", str(path), *REPLAY)
+    assert result.exit_code == 2
+    assert _error_lines(result.stderr) == [
+        "extractor: error: Parquet input needs pyarrow: pip install 'extractor[parquet]'"
+    ]
