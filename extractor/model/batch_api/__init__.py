@@ -49,8 +49,8 @@ def batch_api(settings: Settings) -> BatchAPI:
 
 
 def split_for(api: BatchAPI, requests: list[BatchRequest]) -> list[list[BatchRequest]]:
-    """The requests in batches within ``api``'s provider's limits."""
-    return list(split(requests, LIMITS[api.provider], api.size))
+    """The requests in batches within ``api``'s limits (its provider's)."""
+    return list(split(requests, api.limits, api.size))
 
 
 __all__ = [

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
 import httpx2
@@ -38,7 +38,7 @@ _CHUNK = 1 << 16
 _RETRYABLE_CREATE = frozenset({429, 503})
 _MAX_ERROR_TEXT = 300
 
-Body = bytes | aiohttp.FormData | None
+Body = bytes | IO[bytes] | aiohttp.FormData | None
 
 
 def error_message(content: bytes) -> str:

@@ -14,6 +14,7 @@ there is no file to stream from; at 256 MB that is the price of one POST.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
@@ -142,8 +143,10 @@ class AnthropicBatches:
                 "as Anthropic requires"
             )
         body = b'{"requests":[' + b",".join(entry(r) for r in requests) + b"]}"
+        # Streamed from a buffer (a fresh one per try): aiohttp sends raw bytes of
+        # this size in one write that holds the event loop.
         batch = await self.http.json(
-            "POST", "/messages/batches", body=lambda: body, create=True, transfer=True
+            "POST", "/messages/batches", body=lambda: io.BytesIO(body), create=True, transfer=True
         )
         if not isinstance(batch, dict) or not isinstance(batch.get("id"), str):
             raise ResponseError("the server's answer is not a message batch with an id")

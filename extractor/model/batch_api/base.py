@@ -15,9 +15,12 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
 from extractor._exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from extractor.model.batch_api.limits import BatchLimits
 
 BatchState = Literal[
     "validating", "in_progress", "finalizing", "canceling", "ended", "failed", "expired", "canceled"
@@ -146,6 +149,8 @@ class BatchAPI(Protocol):
     """One provider's batch API; ``async with`` closes its HTTP session."""
 
     provider: str
+    limits: BatchLimits
+    """How much one batch may hold (``limits.LIMITS`` of the provider, unless changed)."""
 
     def size(self, request: BatchRequest) -> int:
         """The bytes ``request`` takes in a batch, as the provider counts them for its limit."""

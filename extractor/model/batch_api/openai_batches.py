@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 import aiohttp
 import orjson
@@ -163,13 +164,15 @@ class OpenAIBatches:
     async def submit(self, requests: list[BatchRequest]) -> BatchHandle:
         """Upload the requests as one input file and create a batch over it."""
         check(requests, self.limits, self.size)
-        with tempfile.TemporaryFile() as spool:
-            for request in requests:
-                spool.write(line(request))
+        with tempfile.TemporaryDirectory(prefix="extractor-batch-") as folder:
+            path = Path(folder) / "batch.jsonl"
+            with path.open("wb") as spool:
+                for request in requests:
+                    spool.write(line(request))
             uploaded = await self.http.json(
                 "POST",
                 "/files",
-                body=lambda: _form(spool),
+                body=lambda: _form(path),
                 content_type=None,  # aiohttp writes the multipart boundary
                 create=True,
                 transfer=True,
@@ -244,12 +247,15 @@ class OpenAIBatches:
         await self.aclose()
 
 
-def _form(spool: IO[bytes]) -> aiohttp.FormData:
-    """The upload's multipart body, the file read from the start (again, on a retry)."""
-    spool.seek(0)
+def _form(path: Path) -> aiohttp.FormData:
+    """The upload's multipart body, the file opened afresh for each try.
+
+    aiohttp streams the file in chunks and closes it once sent, so a retry
+    needs a new handle.
+    """
     form = aiohttp.FormData()
     form.add_field("purpose", "batch")
-    form.add_field("file", spool, filename="batch.jsonl", content_type="application/jsonl")
+    form.add_field("file", path.open("rb"), filename=path.name, content_type="application/jsonl")
     return form
 
 
