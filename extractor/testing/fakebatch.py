@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+import pydantic_core
 from aiohttp import web
 
 from extractor.model.batch_api.anthropic_batches import CUSTOM_ID
@@ -295,7 +296,7 @@ class FakeBatchServer:
 
     def _answer(self, body: dict[str, Any], anthropic: bool, ungrounded: bool) -> dict[str, Any]:
         """The live fake server's answer to ``body`` (a chat completion or a message)."""
-        size = len(_json_bytes(body))
+        size = len(pydantic_core.to_json(body))  # as the live path sends it
         fault = "ungrounded" if ungrounded else None
         _, _, content = self._answers._synthesised(body, size, fault, {}, anthropic)
         answer: dict[str, Any] = json.loads(content)
