@@ -111,3 +111,8 @@ def test_given_metadata_means_no_header_is_looked_for() -> None:
     document = document_from_text(text, "rows.jsonl#1", meta=Metadata(body=True))
     assert document.text == text
     assert document.meta.title is None
+
+
+def test_the_body_keeps_the_indent_of_its_first_line() -> None:
+    document = document_from_text("title: T\n\n  \n   Indented first line.\n", "a.txt")
+    assert document.text == "   Indented first line.\n"

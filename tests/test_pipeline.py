@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -206,3 +208,93 @@ async def test_aextract_paths_raises_a_refused_key_instead_of_an_error_per_file(
         async for result in aextract_paths(paths, settings=settings, concurrency=3):
             results.append(result)
     assert results == [] and 1 <= transport.total <= 3
+
+
+# --------------------------------------------------------------------------- corpora with metadata
+
+
+def _corpus(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+async def test_aextract_paths_takes_files_rows_and_documents_alike(
+    tmp_path: Path, seed_text: str
+) -> None:
+    """A text file, each row of a JSONL file and a ready Document are one result each; a
+    row carries its metadata, and the run's date goes only where none was given."""
+    corpus = _corpus(
+        tmp_path / "c.jsonl",
+        [
+            {"id": "r1", "url": "https://x.example/r1", "title": "T1", "text": seed_text},
+            {"id": "r2", "date": "2022-07-13", "text": seed_text},
+            {"id": "r3"},
+        ],
+    )
+    document = document_from_text(seed_text, "given")
+    settings = Settings(
+        mode="replay", cassette_dir=CASSETTES, cache=False, published=dt.date(2022, 7, 1)
+    )
+    results = await _collect([SEED, corpus, document], settings=settings, concurrency=1)
+    sources = [r.document.source if isinstance(r, Extraction) else r.source for r in results]
+    assert sources == [str(SEED), f"{corpus}#1", f"{corpus}#2", f"{corpus}#3", "given"]
+    seed, r1, r2, bad, given = results
+    assert isinstance(r1, Extraction) and isinstance(r2, Extraction)
+    assert (r1.document.input_id, r1.document.url, r1.document.title) == (
+        "r1",
+        "https://x.example/r1",
+        "T1",
+    )
+    assert r1.document.offsets_refer_to == "body"
+    assert r1.document.published == dt.date(2022, 7, 1)  # the run's date: the row has none
+    assert r2.document.published == dt.date(2022, 7, 13)  # the row's own date wins
+    assert isinstance(seed, Extraction) and seed.document.offsets_refer_to == "file"
+    assert isinstance(bad, ErrorRecord) and bad.error_type == "InputError"
+    assert bad.message.startswith(f"{corpus}#3: no text field")
+    assert isinstance(given, Extraction) and given.document.published == dt.date(2022, 7, 1)
+    assert (len(r1.meetings), len(r1.status_claims)) == (3, 4)
+
+
+async def test_rows_are_read_as_the_workers_ask_for_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large corpus is not read ahead of the workers: a few batches at most."""
+    corpus = _corpus(tmp_path / "c.jsonl", [{"text": f"Row {i}."} for i in range(2000)])
+    read = 0
+    real_iter = extractor.batch.iter_documents
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal read
+        for item in real_iter(*args, **kwargs):
+            read += 1
+            yield item
+
+    async def quick(document: Any, client: Any, **kwargs: Any) -> Any:
+        return ErrorRecord(source=document.source, error_type="Test", message="not extracted")
+
+    monkeypatch.setattr(extractor.batch, "iter_documents", counting)
+    monkeypatch.setattr(extractor.batch, "extract_document", quick)
+    seen = 0
+    async for _ in aextract_paths([corpus], settings=_replay(), concurrency=2):
+        seen += 1
+        assert read <= seen + 2 * extractor.batch._ROWS_PER_READ + 2
+        if seen == 50:
+            break
+    assert read < 200
+
+
+async def test_a_missing_corpus_is_one_error_record(tmp_path: Path) -> None:
+    missing = tmp_path / "none.csv"
+    (error,) = await _collect([missing], settings=_replay())
+    assert isinstance(error, ErrorRecord)
+    assert (error.source, error.error_type) == (str(missing), "InputNotFoundError")
+
+
+def test_extract_reads_a_header_block(seed_text: str) -> None:
+    """A text handed to ``extract`` may carry its metadata in a header block."""
+    text = "url: https://x.example/seed\ntitle: The seed\n\n" + seed_text
+    result = extract(text, settings=_replay(), source="seed")
+    _assert_seed(result)
+    assert (result.document.url, result.document.title) == ("https://x.example/seed", "The seed")
+    assert result.document.offsets_refer_to == "body"
+    assert result.document.sha256 == document_from_text(seed_text, "seed").sha256

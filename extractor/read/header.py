@@ -82,12 +82,21 @@ def split_header(text: str, source: str) -> Header | None:
     if found is None:
         return None
     pairs, end = found
-    body_start = end
-    while body_start < len(text) and text[body_start] in " \t\r\n":
-        body_start += 1
+    body_start = _skip_blank_lines(text, end)
     if body_start >= len(text):
         return None  # all header, no article: leave the text as it is
     return Header(_metadata(pairs, source), body_start)
+
+
+def _skip_blank_lines(text: str, start: int) -> int:
+    """Where the first line with text after ``start`` begins (its indent kept)."""
+    while start < len(text):
+        newline = text.find("\n", start)
+        line_end = len(text) if newline < 0 else newline + 1
+        if text[start:line_end].strip():
+            return start
+        start = line_end
+    return start
 
 
 def _block(lines: list[str]) -> tuple[dict[str, str], int] | None:
