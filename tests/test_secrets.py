@@ -378,7 +378,9 @@ def test_base_url_credentials_are_sent_as_basic_auth_and_never_shown(
 
 def test_base_url_credentials_and_an_openai_key_are_refused_together() -> None:
     """Both need OpenAI's Authorization header: refused at start, in a line without either."""
-    settings = Settings(base_url=f"http://bob:{PASSWORD}@127.0.0.1:9/v1", api_key=SecretStr(FAKE_KEY))
+    settings = Settings(
+        base_url=f"http://bob:{PASSWORD}@127.0.0.1:9/v1", api_key=SecretStr(FAKE_KEY)
+    )
     with pytest.raises(ConfigurationError, match="drop one") as caught:
         settings.ensure_runnable()
     assert _secrets_in(str(caught.value).encode()) == []
