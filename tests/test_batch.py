@@ -262,3 +262,19 @@ def test_a_fifo_among_the_inputs_does_not_stall_the_run(tmp_path: Path) -> None:
     assert records[str(fifo)]["kind"] == "error"
     assert records[str(fifo)]["error_type"] == "InputNotFoundError"
     assert all(records[str(p)]["kind"] == "extraction" for p in articles)
+
+
+async def test_parquet_without_pyarrow_ends_a_library_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every Parquet file would fail alike, so the run ends with one ConfigurationError."""
+    from extractor._exceptions import ConfigurationError
+    from extractor.pipeline import aextract_paths
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    (tmp_path / "c.parquet").write_bytes(b"PAR1")
+    settings = Settings(mode="replay", cassette_dir=tmp_path, cache=False)
+    with pytest.raises(ConfigurationError, match="extractor\\[parquet\\]"):
+        async for _ in aextract_paths([tmp_path / "c.parquet"], settings=settings):
+            pass
