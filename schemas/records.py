@@ -95,6 +95,14 @@ class Meeting(_Record):
     date_end: dt.date | None = Field(
         default=None, description="Last day of a meeting over several days ('14-15 July')."
     )
+    date_earliest: dt.date | None = Field(
+        default=None,
+        description="With no single day known, the first day the words allow "
+        "('later that week' after a Tuesday meeting: the Wednesday).",
+    )
+    date_latest: dt.date | None = Field(
+        default=None, description="With no single day known, the last day the words allow."
+    )
     date_basis: DateBasis | None = Field(
         default=None,
         description="What the date was resolved from: stated (a full date in the text), "

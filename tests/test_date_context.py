@@ -515,3 +515,59 @@ def test_two_reports_of_a_meeting_keep_the_stated_span() -> None:
         "dateline",
         ["place"],
     )
+
+
+# --------------------------------------------------------------------------- windows
+
+WEEK = (
+    "TASHKENT, May 16, 2025 (Xinhua) -- Chinese Foreign Minister Wang Yi met Uzbek Foreign "
+    "Minister Bakhtiyor Saidov on Tuesday in Tashkent. Later that week, Saidov received Kyrgyz "
+    "Foreign Minister Zheenbek Kulubaev. Earlier this month, Wang held talks with Kulubaev."
+)
+
+
+def test_later_that_week_and_earlier_this_month_give_the_days_they_allow() -> None:
+    """After Tuesday 13 May, "later that week" is 14-18 May; "earlier this month" 1-15 May."""
+    result = extract(
+        WEEK,
+        [
+            meeting("Wang Yi met Uzbek Foreign Minister Bakhtiyor Saidov on Tuesday", WANG,
+                    SAIDOV, date_text="on Tuesday"),
+            meeting("Later that week, Saidov received Kyrgyz Foreign Minister Zheenbek Kulubaev",
+                    SAIDOV, KULUBAEV, date_text="Later that week"),
+            meeting("Earlier this month, Wang held talks with Kulubaev", WANG, KULUBAEV,
+                    date_text="Earlier this month"),
+        ],
+    )  # fmt: skip
+    got = [(m.date, m.date_earliest, m.date_latest, m.date_basis) for m in result.meetings]
+    assert got == [
+        (dt.date(2025, 5, 13), None, None, "dateline"),
+        (None, dt.date(2025, 5, 14), dt.date(2025, 5, 18), "event"),
+        (None, dt.date(2025, 5, 1), dt.date(2025, 5, 15), "dateline"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expr", "earliest", "latest"),
+    [
+        ("last week", dt.date(2025, 5, 5), dt.date(2025, 5, 11)),
+        ("next week", dt.date(2025, 5, 19), dt.date(2025, 5, 25)),
+        ("later this month", dt.date(2025, 5, 17), dt.date(2025, 5, 31)),
+        ("last month", dt.date(2025, 4, 1), dt.date(2025, 4, 30)),
+        ("на прошлой неделе", dt.date(2025, 5, 5), dt.date(2025, 5, 11)),
+        ("上周", dt.date(2025, 5, 5), dt.date(2025, 5, 11)),
+    ],
+)
+def test_windows_count_from_the_report_date(expr: str, earliest: dt.date, latest: dt.date) -> None:
+    """A report of Friday 16 May 2025: each window as the calendar gives it."""
+    from extractor.text.dates import Window, resolve_window
+
+    assert resolve_window(expr, dt.date(2025, 5, 16)) == Window(earliest, latest)
+
+
+def test_a_window_without_a_base_or_words_is_none() -> None:
+    """No date to count from, or words that are not a window, give nothing."""
+    from extractor.text.dates import resolve_window
+
+    assert resolve_window("later that week", None) is None
+    assert resolve_window("on Tuesday", dt.date(2025, 5, 16)) is None

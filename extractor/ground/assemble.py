@@ -50,9 +50,12 @@ from extractor.schemas.records import DateBasis
 from extractor.text.dates import (
     DateSpan,
     EventReference,
+    Window,
     event_reference,
     mentions_event,
     resolve_span,
+    resolve_window,
+    window_words,
 )
 
 # How far a metadata date may stray from the dateline's and still be the same report's:
@@ -246,6 +249,8 @@ class _Dated:
     """No date words of its own: the anchor's date, unless a reference dates it."""
     assumed: bool = False
     """The date is the anchor's, taken for want of date words."""
+    window: Window | None = None
+    """No single day, but the days the words allow ("later that week")."""
 
 
 def _meetings(
@@ -265,6 +270,7 @@ def _meetings(
         evidence = _evidence(document.text, c.proofs)
         kept.append((c, sides, evidence, _own_date(c, evidence, anchor, len(sides))))
     _date_by_other_events([d for *_, d in kept], [e for _, _, e, _ in kept])
+    _windows([(c.date_text, d) for c, _, _, d in kept], anchor)
     for *_, dated in kept:
         if dated.span is None and dated.fallback:
             _assume_anchor(dated, anchor)
@@ -290,7 +296,9 @@ def _meetings(
                 format=m.format,
                 date=date,
                 date_end=span.end if span else None,
-                date_basis=dated.basis if span else None,
+                date_earliest=dated.window.earliest if dated.window else None,
+                date_latest=dated.window.latest if dated.window else None,
+                date_basis=dated.basis if span or dated.window else None,
                 date_text=c.date_text,
                 place=place,
                 from_dateline=from_dateline,  # type: ignore[arg-type]
@@ -389,6 +397,30 @@ def _date_by_other_events(dated: list[_Dated], evidence: list[list[Evidence]]) -
         base = event.end if event.end is not None and ref.days > 0 else event.start
         dated[k].span = DateSpan(base + dt.timedelta(days=ref.days))
         dated[k].basis = "event"
+
+
+def _windows(meetings: list[tuple[str | None, _Dated]], anchor: Anchor) -> None:
+    """The days "later that week" or "earlier this month" allow, for meetings still undated.
+
+    "That" counts from the nearest dated meeting told before (else the
+    anchor); "this" from the anchor, the report's own date.
+    """
+    for text, dated in meetings:
+        if dated.span is not None or not (kind := window_words(text)):
+            continue
+        base: dt.date | None = anchor.date
+        basis: DateBasis | None = anchor.basis
+        if kind == "event":
+            before = [
+                d for _, d in meetings if d.span is not None and d.position < dated.position
+            ]
+            if before:
+                event = max(before, key=lambda d: d.position).span
+                assert event is not None
+                base, basis = event.end or event.start, "event"
+        dated.window = resolve_window(text, base)
+        if dated.window is not None:
+            dated.basis = basis
 
 
 def _on_the_sidelines(evidence: list[Evidence], kind: str) -> bool:

@@ -633,7 +633,7 @@ def event_reference(expr: str | None) -> EventReference | None:
     sidelines of the summit" is dated by its weekday (``resolve_date``), so the
     caller asks this only when that gives nothing. "Later that week" and
     "earlier this month" are not references: they name no single day, and a
-    wrong date is worse than none.
+    wrong date is worse than none (``resolve_window`` gives the days they allow).
     """
     if not isinstance(expr, str) or not expr.strip():
         return None
@@ -656,3 +656,93 @@ def mentions_event(text: str, kind: str) -> bool:
     """Whether ``text`` speaks of an event of that kind ("the SCO summit", "саммита ШОС")."""
     folded = _clean(text)
     return any(form in folded for form in EVENT_NOUNS.get(kind, ()))
+
+
+# --------------------------------------------------------------------------- windows
+
+
+@dataclass(frozen=True)
+class Window:
+    """Words that place a day between two dates without naming it: "later that week"."""
+
+    earliest: date
+    latest: date
+
+
+# (pattern, base, first, last): base "event" is the event told before ("that week"),
+# "anchor" the report's own date ("this week"); first/last name the window's ends.
+_WINDOWS: tuple[tuple[re.Pattern[str], str, str, str], ...] = tuple(
+    (re.compile(pattern), base, first, last)
+    for pattern, base, first, last in (
+        (r"\blater (?:that|the same|in the) week\b", "event", "next day", "week end"),
+        (r"\bearlier (?:that|the same|in the) week\b", "event", "week start", "day before"),
+        (r"\blater (?:that|the same) month\b", "event", "next day", "month end"),
+        (r"\bearlier (?:that|the same) month\b", "event", "month start", "day before"),
+        (r"\blater this week\b", "anchor", "next day", "week end"),
+        (r"\bearlier this week\b", "anchor", "week start", "day before"),
+        (r"\blater this month\b", "anchor", "next day", "month end"),
+        (r"\bearlier this month\b", "anchor", "month start", "day before"),
+        (r"\bthis week\b|на этой неделе|本周|这周", "anchor", "week start", "week end"),
+        (r"\blast week\b|на прошлой неделе|上周", "anchor", "last week start", "last week end"),
+        (r"\bnext week\b|на следующей неделе|下周", "anchor", "next week start", "next week end"),
+        (r"\bthis month\b|в этом месяце|本月", "anchor", "month start", "month end"),
+        (r"\blast month\b|в прошлом месяце|上个?月", "anchor", "last month start",
+         "last month end"),
+        (r"\bnext month\b|в следующем месяце|下个?月", "anchor", "next month start",
+         "next month end"),
+    )
+)  # fmt: skip
+
+
+def _month_end(day: date) -> date:
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _window_end(name: str, base: date) -> date:
+    monday = base - timedelta(days=base.weekday())
+    first_of_month = base.replace(day=1)
+    ends = {
+        "next day": lambda: base + timedelta(days=1),
+        "day before": lambda: base - timedelta(days=1),
+        "week start": lambda: monday,
+        "week end": lambda: monday + timedelta(days=6),
+        "last week start": lambda: monday - timedelta(days=7),
+        "last week end": lambda: monday - timedelta(days=1),
+        "next week start": lambda: monday + timedelta(days=7),
+        "next week end": lambda: monday + timedelta(days=13),
+        "month start": lambda: first_of_month,
+        "month end": lambda: _month_end(base),
+        "last month start": lambda: (first_of_month - timedelta(days=1)).replace(day=1),
+        "last month end": lambda: first_of_month - timedelta(days=1),
+        "next month start": lambda: _month_end(base) + timedelta(days=1),
+        "next month end": lambda: _month_end(_month_end(base) + timedelta(days=1)),
+    }
+    return ends[name]()
+
+
+def window_words(expr: str | None) -> str | None:
+    """What the words' window counts from: "event" ("later that week"), "anchor", or None."""
+    if not isinstance(expr, str) or not expr.strip():
+        return None
+    text = _clean(expr)
+    return next((base for pattern, base, _, _ in _WINDOWS if pattern.search(text)), None)
+
+
+def resolve_window(expr: str | None, base: date | None) -> Window | None:
+    """The days the words place a meeting between, counted from ``base``.
+
+    "Later that week" after a meeting on Tuesday 14 March is 15-19 March;
+    "earlier this month" in a report of 20 March is 1-19 March. The caller
+    gives the event's date for "that" and the report's for "this"
+    (``window_words`` says which). A window is kept apart from a date: it
+    says when a meeting fell, not the day, and a made-up day would be wrong.
+    """
+    if base is None or not isinstance(expr, str):
+        return None
+    text = _clean(expr)
+    for pattern, _, first, last in _WINDOWS:
+        if pattern.search(text):
+            earliest, latest = _window_end(first, base), _window_end(last, base)
+            return Window(earliest, latest) if earliest <= latest else None
+    return None
