@@ -11,7 +11,9 @@ message and an exit code instead of a traceback::
     │   ├── EmptyInputError         nothing but whitespace
     │   ├── BinaryInputError        NUL bytes or other binary content
     │   ├── EncodingError           not valid UTF-8
-    │   └── InputTooLargeError      over ``Settings.max_input_bytes``
+    │   ├── InputTooLargeError      over ``Settings.max_input_bytes``
+    │   └── MetadataError           a corpus row or header that cannot be read (no text
+    │                               field, an unreadable date, a line that is not JSON)
     ├── CassetteError           record/replay problems
     │   └── ReplayMissError         replay mode met a request no fixture answers
     └── ModelError              the model could not be reached or gave nothing usable
@@ -72,6 +74,10 @@ class EncodingError(InputError):
 
 class InputTooLargeError(InputError):
     """The document is larger than the configured limit."""
+
+
+class MetadataError(InputError):
+    """A corpus row, scraper file or header block whose shape or metadata cannot be read."""
 
 
 class CassetteError(ExtractorError):

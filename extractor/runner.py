@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from extractor._exceptions import ConfigurationError
-from extractor.ground.assemble import assemble
+from extractor.ground.assemble import assemble, document_info
 from extractor.ground.support import Article, review
 from extractor.model.cache import result_key
 from extractor.model.client import DraftAnswer, ModelClient, Verdict
@@ -129,7 +129,10 @@ async def extract_document(
     cache = client.cache
     if cache is None:
         return await _extract(document, client, prompt, limiter)
-    key = result_key(document.sha256, settings, prompt.version)
+    published = document.meta.published
+    key = result_key(
+        document.sha256, settings, prompt.version, published.isoformat() if published else ""
+    )
     if (stored := cache.get_result(key)) is not None:
         return _from_cache(stored, document)
     result = await _extract(document, client, prompt, limiter)
@@ -138,11 +141,16 @@ async def extract_document(
 
 
 def _from_cache(stored: str, document: Document) -> Extraction:
-    """A stored extraction, as found for this file now."""
+    """A stored extraction, as found for this input now: its source, id, URL and title.
+
+    The same text may come again from another file or row (syndicated wire
+    copy), with metadata of its own; the records are the text's, the document
+    block is this input's.
+    """
     result = Extraction.model_validate_json(stored)
     return result.model_copy(
         update={
-            "document": result.document.model_copy(update={"source": document.source}),
+            "document": document_info(document),
             "run": result.run.model_copy(update={"cached": True}),
         }
     )

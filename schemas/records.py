@@ -223,6 +223,11 @@ class DocumentInfo(_Record):
     published: dt.date | None = Field(
         default=None, description="Publication date from the metadata or --date."
     )
+    body_start: int | None = Field(
+        default=None,
+        description="For a file read with a header block: where the body (that every offset "
+        "refers to) starts in the file, in characters.",
+    )
     offsets_refer_to: Literal["file", "body"] = Field(
         default="file",
         description="file: the file's text (or, for HTML, 'text'); body: the article's text "

@@ -151,3 +151,30 @@ async def test_encoded_answer_is_stored_and_handed_on_decoded(tmp_path: Path) ->
     again = await transport.handle_async_request(request)  # a hit, decoded as stored
     assert json.loads(await again.aread()) == body
     cache.close()
+
+
+async def test_the_same_text_from_another_input_keeps_that_input_s_metadata(
+    tmp_path: Path, seed_path: Path, seed_spec: dict[str, Any]
+) -> None:
+    """A wire story syndicated twice: the second copy comes from the cache with its own URL."""
+    text = seed_path.read_text(encoding="utf-8")
+    first_copy, second_copy = tmp_path / "a.txt", tmp_path / "b.txt"
+    first_copy.write_text(f"url: https://a.example/1\ntitle: First\n\n{text}", encoding="utf-8")
+    second_copy.write_text(f"url: https://b.example/2\ntitle: Second\n\n{text}", encoding="utf-8")
+    first, _ = await run_scripted(first_copy, seed_spec["answers"], _settings(tmp_path))
+    second, transport = await run_scripted(second_copy, [], _settings(tmp_path))
+    assert transport.requests == [] and second.run.cached
+    assert first.document.sha256 == second.document.sha256
+    assert (first.document.url, first.document.title) == ("https://a.example/1", "First")
+    assert (second.document.url, second.document.title) == ("https://b.example/2", "Second")
+    assert second.document.source == str(second_copy)
+    assert first.document.body_start == len("url: https://a.example/1\ntitle: First\n\n")
+    assert second.document.body_start == len("url: https://b.example/2\ntitle: Second\n\n")
+
+
+def test_a_result_depends_on_the_input_s_publication_date() -> None:
+    """Dates resolve against the metadata date, so it is part of the stored result's key."""
+    from extractor.model.cache import result_key
+
+    settings = scripted_settings()
+    assert result_key("abc", settings, "v", "2023-03-15") != result_key("abc", settings, "v", "")

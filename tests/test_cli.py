@@ -527,7 +527,7 @@ def test_a_jsonl_corpus_gives_every_row_its_id_url_and_title(fake_model: str) ->
     assert all(d["input_id"] and d["url"] for d in done.values())
     (error,) = [r for r in records if r["kind"] == "error"]
     assert error["source"] == f"{path}#4"
-    assert error["error_type"] == "InputError"
+    assert error["error_type"] == "MetadataError"
     lines = result.stderr.splitlines()
     assert lines[0] == f"extractor: error: {error['message']}"
     assert lines[-1].startswith("extractor: 3 extracted, 1 errors, 0 skipped")

@@ -76,7 +76,7 @@ def test_jsonl_rows_are_documents_with_metadata_and_bad_rows_are_theirs_alone() 
     assert good[1].meta.published == date(2024, 5, 21)  # a time after the date
     assert good[2].meta.published is None
     assert _errors(items) == {
-        f"{path}#4": f"InputError: {path}#4: field 'published': not a date: 'sometime in May' "
+        f"{path}#4": f"MetadataError: {path}#4: field 'published': not a date: 'sometime in May' "
         "(expected YYYY-MM-DD, a time after it or not, '15 March 2023', or an RFC 2822 date)"
     }
 
@@ -135,8 +135,10 @@ def test_a_json_array_is_rows(tmp_path: Path) -> None:
     (document,) = _documents(items)
     assert (document.source, document.meta.input_id) == (f"{path}#1", "7")
     errors = _errors(items)
-    assert errors[f"{path}#2"] == f"InputError: {path}#2: row is a JSON array, not a JSON object"
-    assert errors[f"{path}#3"].startswith(f"InputError: {path}#3: no text field (looked for text")
+    assert errors[f"{path}#2"] == f"MetadataError: {path}#2: row is a JSON array, not a JSON object"
+    assert errors[f"{path}#3"].startswith(
+        f"MetadataError: {path}#3: no text field (looked for text"
+    )
 
 
 def test_named_fields_are_the_only_ones_tried() -> None:
@@ -150,16 +152,16 @@ def test_named_fields_are_the_only_ones_tried() -> None:
 @pytest.mark.parametrize(
     ("line", "error"),
     [
-        ("not json", "InputError: {row}: line is not JSON (Expecting value"),
-        ('"a string"', "InputError: {row}: row is a JSON string, not a JSON object"),
-        ('{"text": 12}', "InputError: {row}: field 'text' is a number, not text"),
-        ('{"text": ["a"]}', "InputError: {row}: field 'text' is a list, not text"),
+        ("not json", "MetadataError: {row}: line is not JSON (Expecting value"),
+        ('"a string"', "MetadataError: {row}: row is a JSON string, not a JSON object"),
+        ('{"text": 12}', "MetadataError: {row}: field 'text' is a number, not text"),
+        ('{"text": ["a"]}', "MetadataError: {row}: field 'text' is a list, not text"),
         ('{"text": "a\\u0000b"}', "BinaryInputError: {row}: field 'text' contains a NUL"),
         ('{"text": "a\\ud800b"}', "EncodingError: {row}: field 'text' holds a lone surrogate"),
         ('{"text": null, "body": "  "}', "EmptyInputError: {row}: field 'text' is empty"),
         (
             '{"body": "x", "date": 20240102}',
-            "InputError: {row}: field 'date': not a date: 20240102",
+            "MetadataError: {row}: field 'date': not a date: 20240102",
         ),
     ],
 )

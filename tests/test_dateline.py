@@ -225,3 +225,23 @@ def test_line_set_covers_every_shape() -> None:
         if found is not None:
             used.add(found.shape)
     assert {s.name for s in shapes()} <= used
+
+
+def test_a_header_date_gives_a_yearless_dateline_its_year() -> None:
+    """'MOSCOW, March 17. /TASS/.' under a header dated 2023: the 17 March 2023 dateline."""
+    from extractor.read.document import document_from_text
+
+    text = "date: 2023-03-18\n\nMOSCOW, March 17. /TASS/. Lavrov met Wang Yi on Friday."
+    document = document_from_text(text, "t.txt")
+    assert document.dateline is not None and document.dateline.date == date(2023, 3, 17)
+
+
+def test_the_run_date_gives_a_yearless_dateline_its_year() -> None:
+    """--date 2023-03-18 on a file without a header: the same year for its dateline."""
+    from extractor.read.document import document_from_text, with_run_date
+
+    document = document_from_text("MOSCOW, March 17. /TASS/. Lavrov met Wang Yi.", "t.txt")
+    assert document.dateline is not None and document.dateline.date is None
+    dated = with_run_date(document, date(2023, 3, 18))
+    assert dated.dateline is not None and dated.dateline.date == date(2023, 3, 17)
+    assert dated.meta.published == date(2023, 3, 18)

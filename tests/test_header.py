@@ -70,6 +70,7 @@ def test_front_matter_as_trafilatura_writes_it() -> None:
         outlet="Example News",
         published=date(2024, 5, 21),
         body=True,
+        body_start=path.read_text(encoding="utf-8").index("Foreign Minister Bakhtiyor"),
     )
 
 

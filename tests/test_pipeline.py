@@ -249,7 +249,7 @@ async def test_aextract_paths_takes_files_rows_and_documents_alike(
     assert r1.document.published == dt.date(2022, 7, 1)  # the run's date: the row has none
     assert r2.document.published == dt.date(2022, 7, 13)  # the row's own date wins
     assert isinstance(seed, Extraction) and seed.document.offsets_refer_to == "file"
-    assert isinstance(bad, ErrorRecord) and bad.error_type == "InputError"
+    assert isinstance(bad, ErrorRecord) and bad.error_type == "MetadataError"
     assert bad.message.startswith(f"{corpus}#3: no text field")
     assert isinstance(given, Extraction) and given.document.published == dt.date(2022, 7, 1)
     assert (len(r1.meetings), len(r1.status_claims)) == (3, 4)

@@ -95,7 +95,7 @@ def document_info(document: Document) -> DocumentInfo:
         chars=len(document.text),
         dateline_date=dateline.date if dateline else None,
         dateline_place=dateline.place if dateline else None,
-        outlet=dateline.outlet if dateline else None,
+        outlet=(dateline.outlet if dateline else None) or meta.outlet,
         content_type="html" if document.content_type == "html" else "text",
         text_extractor=document.text_extractor,
         text=document.text if document.content_type == "html" else None,
@@ -104,6 +104,7 @@ def document_info(document: Document) -> DocumentInfo:
         title=meta.title,
         language=meta.language,
         published=meta.published,
+        body_start=meta.body_start,
         offsets_refer_to="body" if meta.body else "file",
     )
 
@@ -411,9 +412,7 @@ def _windows(meetings: list[tuple[str | None, _Dated]], anchor: Anchor) -> None:
         base: dt.date | None = anchor.date
         basis: DateBasis | None = anchor.basis
         if kind == "event":
-            before = [
-                d for _, d in meetings if d.span is not None and d.position < dated.position
-            ]
+            before = [d for _, d in meetings if d.span is not None and d.position < dated.position]
             if before:
                 event = max(before, key=lambda d: d.position).span
                 assert event is not None

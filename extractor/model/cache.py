@@ -63,10 +63,17 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def result_key(document_sha256: str, settings: Settings, prompt_version: str) -> str:
-    """What decides a document's extraction besides the model's answers."""
+def result_key(
+    document_sha256: str, settings: Settings, prompt_version: str, published: str = ""
+) -> str:
+    """What decides a document's extraction besides the model's answers.
+
+    ``published`` is the input's metadata date: the same wire story in two
+    outlets' rows resolves "on Tuesday" against each row's own date.
+    """
     parts = [
         document_sha256,
+        published,
         settings.provider,
         settings.model,  # not the server's address: the answer cache ignores it too
         prompt_version,

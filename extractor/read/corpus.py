@@ -33,6 +33,7 @@ from extractor._exceptions import (
     InputError,
     InputNotFoundError,
     InputTooLargeError,
+    MetadataError,
 )
 from extractor.read.document import (
     STDIN,
@@ -151,7 +152,7 @@ def row_document(
     """
     text_key, text = _text(values, source, fields.text)
     if not isinstance(text, str):
-        raise InputError(f"{source}: field {text_key!r} is {_kind(text)}, not text")
+        raise MetadataError(f"{source}: field {text_key!r} is {_kind(text)}, not text")
     if "\x00" in text:
         raise BinaryInputError(f"{source}: field {text_key!r} contains a NUL character; not text")
     try:
@@ -169,7 +170,7 @@ def row_document(
     try:
         published = parse_published(raw_date)
     except ValueError as exc:
-        raise InputError(f"{source}: field {date_key!r}: {exc}") from None
+        raise MetadataError(f"{source}: field {date_key!r}: {exc}") from None
     meta = Metadata(
         input_id=_string(values, fields.id),
         url=_string(values, fields.url, url=True),
@@ -190,7 +191,7 @@ def _text(values: Mapping[str, Any], source: str, names: tuple[str, ...]) -> tup
     present = [name for name in names if name in values]
     if not present:
         have = ", ".join(repr(k) for k in list(values)[:12]) or "none"
-        raise InputError(
+        raise MetadataError(
             f"{source}: no text field (looked for {', '.join(names)}; the row has {have}); "
             "name it with --text-field"
         )
@@ -276,7 +277,7 @@ def _jsonl_rows(source: str, max_bytes: int) -> _Rows:
                 yield row, BadRow(row, EncodingError(f"{row}: line is not valid UTF-8 ({exc})"))
                 continue
             except ValueError as exc:
-                yield row, BadRow(row, InputError(f"{row}: line is not JSON ({exc})"))
+                yield row, BadRow(row, MetadataError(f"{row}: line is not JSON ({exc})"))
                 continue
             yield row, _as_row(values, row)
 
@@ -291,7 +292,9 @@ def _too_large(source: str, max_bytes: int) -> InputTooLargeError:
 def _as_row(values: object, source: str) -> Mapping[str, Any] | BadRow:
     if isinstance(values, dict):
         return values
-    return BadRow(source, InputError(f"{source}: row is {_json_kind(values)}, not a JSON object"))
+    return BadRow(
+        source, MetadataError(f"{source}: row is {_json_kind(values)}, not a JSON object")
+    )
 
 
 def _json_kind(value: object) -> str:
@@ -365,7 +368,7 @@ def _json_rows(source: str, max_bytes: int) -> _Rows:
         yield source, BadRow(source, exc)
         return
     except ValueError as exc:
-        yield source, BadRow(source, InputError(f"{source}: not JSON ({exc})"))
+        yield source, BadRow(source, MetadataError(f"{source}: not JSON ({exc})"))
         return
     if isinstance(values, dict):
         yield source, values
@@ -398,4 +401,4 @@ def _parquet_rows(source: str, fields: InputFields) -> _Rows:
                 yield f"{source}#{number}", values
     except (OSError, ValueError, pa.ArrowException) as exc:
         where = source if number == 0 else f"{source}#{number + 1}"
-        yield where, BadRow(where, InputError(f"{where}: cannot read as Parquet ({exc})"))
+        yield where, BadRow(where, MetadataError(f"{where}: cannot read as Parquet ({exc})"))

@@ -154,8 +154,10 @@ def document_from_text(text: str, source: str, *, meta: Metadata | None = None) 
         text, published = reduce_html(text, source)
         content_type, text_extractor = "html", extractor_name()
     elif meta is None and (header := split_header(text, source)) is not None:
-        text, meta = text[header.body_start :], header.meta
-    dateline = parse_dateline(text)
+        text = text[header.body_start :]
+        meta = replace(header.meta, body_start=header.body_start)
+    # A dateline without a year takes the one nearest the metadata's date.
+    dateline = parse_dateline(text, published=(meta.published if meta else None) or published)
     if published and dateline is None:
         dateline = Dateline(published, None, None, 0, 0)
     elif published and dateline and dateline.date is None:
@@ -180,7 +182,10 @@ def with_run_date(document: Document, published: date | None) -> Document:
     """
     if published is None or document.meta.published is not None:
         return document
-    return replace(document, meta=replace(document.meta, published=published))
+    dateline = document.dateline
+    if dateline is not None and dateline.date is None:  # "MOSCOW, March 17": the run's year
+        dateline = parse_dateline(document.text, published=published)
+    return replace(document, dateline=dateline, meta=replace(document.meta, published=published))
 
 
 def read_document(path: str | Path, *, max_bytes: int) -> Document:

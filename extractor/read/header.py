@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from extractor._exceptions import InputError
+from extractor._exceptions import MetadataError
 from extractor.read.metadata import Metadata, looks_like_url, parse_published
 
 __all__ = ["Header", "split_header"]
@@ -163,5 +163,13 @@ def _metadata(pairs: dict[str, str], source: str) -> Metadata:
     try:
         published = parse_published(raw_date)
     except ValueError as exc:
-        raise InputError(f"{source}: header: {exc}") from None
-    return Metadata(published=published, body=True, **values)
+        raise MetadataError(f"{source}: header: {exc}") from None
+    return Metadata(
+        input_id=values.get("input_id"),
+        url=values.get("url"),
+        title=values.get("title"),
+        outlet=values.get("outlet"),
+        language=values.get("language"),
+        published=published,
+        body=True,
+    )

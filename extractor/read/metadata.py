@@ -32,6 +32,8 @@ class Metadata:
     language: str | None = None
     published: date | None = None
     body: bool = False
+    body_start: int | None = None
+    """Where the body starts in the file, when a header block was taken off it."""
 
 
 NO_METADATA = Metadata()
