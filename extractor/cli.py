@@ -30,9 +30,23 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from extractor import _exceptions, evaluation
 from extractor._exceptions import ConfigurationError, ExtractorError
 from extractor.evaluation import load_gold
+from extractor.model.cost import (
+    Price,
+    estimate_run,
+    format_estimate,
+    no_price_message,
+    settings_price,
+)
 from extractor.pipeline import aextract_indexed, prepare_resume
-from extractor.read.corpus import PARQUET_MISSING, SUFFIXES_OF, format_of, parquet_available
-from extractor.schemas import DraftExtraction, ErrorRecord, Extraction, Result
+from extractor.read.corpus import (
+    PARQUET_MISSING,
+    SUFFIXES_OF,
+    format_of,
+    iter_documents,
+    parquet_available,
+)
+from extractor.read.document import Document
+from extractor.schemas import DraftExtraction, ErrorRecord, Extraction, Result, Usage
 from extractor.settings import InputFields, InputFormat, Settings
 from extractor.write import FORMATS, WRITERS, Format
 
@@ -169,8 +183,13 @@ ConcurrencyOption = Annotated[
 ]
 
 
-def _run_settings(replay: Path | None, record: Path | None, **overrides: Any) -> Settings:
-    """Settings for a command that runs the model, or a one-line exit saying why not."""
+def _run_settings(
+    replay: Path | None, record: Path | None, *, call: bool = True, **overrides: Any
+) -> Settings:
+    """Settings for a command that runs the model, or a one-line exit saying why not.
+
+    ``call=False`` (a dry run) needs no key: nothing is sent.
+    """
     if replay and record:
         raise _fail("--replay and --record exclude each other", 2)
     overrides.update(
@@ -178,7 +197,8 @@ def _run_settings(replay: Path | None, record: Path | None, **overrides: Any) ->
     )
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-        settings.ensure_runnable()
+        if call:
+            settings.ensure_runnable()
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "settings"
@@ -268,6 +288,39 @@ def extract(
             rich_help_panel="Corpus input",
         ),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the requests, tokens and price the run would take, and make no call.",
+            rich_help_panel="Cost",
+        ),
+    ] = False,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Stop before spending more than this many US dollars (refused at start when "
+            "the estimate is over it).",
+            rich_help_panel="Cost",
+        ),
+    ] = None,
+    price_in: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Price of a million prompt tokens in USD, for a model the table lacks.",
+            rich_help_panel="Cost",
+        ),
+    ] = None,
+    price_out: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Price of a million completion tokens in USD, for a model the table lacks.",
+            rich_help_panel="Cost",
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
 ) -> None:
     """Extract meetings and status claims from articles, as JSON."""
@@ -292,6 +345,7 @@ def extract(
     settings = _run_settings(
         replay,
         record,
+        call=not dry_run,
         model=model,
         provider=provider,
         output_mode=mode,
@@ -320,11 +374,34 @@ def extract(
         raise _fail(PARQUET_MISSING, ConfigurationError.exit_code)
     if "-" in files and format_of("-", settings.input_format) != "text":
         raise _fail(f"--input-format {input_format} reads rows from files, not stdin", 2)
+    price = settings_price(settings, price_in=price_in, price_out=price_out)
+    if dry_run or max_cost is not None:
+        estimate = estimate_run(
+            _estimate_inputs(files, settings), settings, price_in=price_in, price_out=price_out
+        )
+        if dry_run:
+            typer.echo(format_estimate(estimate))
+            for reason in estimate.unreadable:
+                typer.echo(f"extractor: cannot be read: {reason}", err=True)
+            raise typer.Exit(0)
+        if price is None:
+            raise _fail(
+                "--max-cost needs a price: " + no_price_message(settings.provider, settings.model),
+                2,
+            )
+        assert max_cost is not None
+        if (expected := estimate.price_live or 0.0) > max_cost:
+            raise _fail(
+                f"the run is estimated at ${expected:.4f}, over --max-cost ${max_cost:g} "
+                "(--dry-run shows the figures)",
+                2,
+            )
     # One argument naming one article file (present or not), not a directory or glob that
     # matched one, nor a file of rows: the JSON output is then the object, not an array.
     single = len(paths) == 1 and files == paths and formats == {"text"}
     job = _Job(files, settings, output_format, output, concurrency, single, resume)  # type: ignore[arg-type]
     job.rows = formats != {"text"}
+    job.price, job.max_cost = price, max_cost
     # Everything loaded so far (the SDK, instructor, pydantic's schemas: most of
     # the heap) lives as long as the process; keeping it out of the collector's
     # full passes saves about a millisecond of CPU per document in a batch.
@@ -336,6 +413,20 @@ def extract(
     except KeyboardInterrupt:
         raise _fail("interrupted", 130) from None
     raise typer.Exit(code)
+
+
+def _estimate_inputs(files: list[str], settings: Settings) -> Iterator[str | Document]:
+    """What a run would read, for ``--dry-run``: article files as paths, table files as rows."""
+    for name in files:
+        fmt = format_of(name, settings.input_format)
+        if fmt == "text":
+            yield name
+            continue
+        for row in iter_documents(
+            name, fmt, settings.input_fields, max_bytes=settings.max_input_bytes
+        ):
+            if isinstance(row, Document):
+                yield row
 
 
 @dataclass
@@ -363,6 +454,12 @@ class _Job:
     nulled: int = 0
     quotes_cut: int = 0
     failures: list[ErrorRecord] = field(default_factory=list)
+    price: Price | None = None
+    """What tokens cost with this model (None: no price known); the summary shows the spend."""
+    max_cost: float | None = None
+    spent: Usage = field(default_factory=Usage)
+    """Every token this run paid for, prompt-cache reads and writes apart."""
+    stopped: str | None = None
 
     async def run(self) -> int:
         state = None
@@ -378,22 +475,44 @@ class _Job:
         try:
             total = None if self.rows else len(self.files)
             with _progress(total, enabled=self.rows or len(self.files) > 1) as advance:
-                async for index, result in aextract_indexed(
+                results = aextract_indexed(
                     self.files, settings=self.settings, concurrency=self.concurrency, resume=state
-                ):
+                )
+                async for index, result in results:
                     self._count(result)
                     advance(self)
                     if result is not None:
                         writer.write(index, result)
+                    if self._over_budget():
+                        await results.aclose()  # cancels what is in flight; written stays
+                        break
             writer.finish()
         finally:
             if self.output:
                 out.close()
-        if len(self.files) > 1 or self.resume or self.rows:
+        if len(self.files) > 1 or self.resume or self.rows or self.stopped:
             self._summary(time.monotonic() - started, time.process_time() - cpu_started)
         elif cut := self._cut():
             typer.echo(f"extractor: {cut} (the warnings say which)", err=True)
+        if self.stopped:
+            typer.echo(f"extractor: stopped: {self.stopped}", err=True)
+            return 1
         return max((_exit_code(f) for f in self.failures), default=0)
+
+    def _over_budget(self) -> bool:
+        """Whether one more document of the average cost so far would pass ``--max-cost``."""
+        if self.max_cost is None or self.price is None or not self.ok:
+            return False
+        spent = self.price.cost(self.spent)
+        paid = self.ok - self.from_cache
+        average = spent / paid if paid else 0.0
+        if spent + average <= self.max_cost:
+            return False
+        self.stopped = (
+            f"${spent:.4f} spent of the --max-cost ${self.max_cost:g}, and the next document "
+            f"would cost about ${average:.4f} more; --resume goes on from here"
+        )
+        return True
 
     def _count(self, result: Result | None) -> None:
         if result is None:
@@ -414,6 +533,7 @@ class _Job:
             else:
                 self.tokens += usage.total_tokens - usage.cache_read_tokens
                 self.prompt_cached += usage.cache_read_tokens
+                self.spent = self.spent + usage
             self.dropped += result.grounding.records_dropped
             self.nulled += result.grounding.fields_nulled
             self.quotes_cut += result.grounding.quotes_dropped
@@ -457,7 +577,10 @@ class _Job:
             saved.append(f"+{self.prompt_cached:,} prompt tokens from the provider's cache")
         if self.from_cache:
             saved.append(f"{self.from_cache} {_plural(self.from_cache, 'result')} from the cache")
-        return f"{self.tokens:,} tokens spent" + (f" ({'; '.join(saved)})" if saved else "")
+        cost = ""
+        if self.price is not None and not self.price.local and self.settings.mode != "replay":
+            cost = f", ${self.price.cost(self.spent):.4f}"
+        return f"{self.tokens:,} tokens spent{cost}" + (f" ({'; '.join(saved)})" if saved else "")
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import AsyncIterator, Coroutine, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine, Iterable
 from typing import Any, TypeVar
 
 from extractor.batch import Input, Result, ResumeState, iter_results, prepare_resume
@@ -90,7 +90,7 @@ async def aextract_indexed(
     settings: Settings,
     concurrency: int = 4,
     resume: ResumeState | None = None,
-) -> AsyncIterator[tuple[int, Result | None]]:
+) -> AsyncGenerator[tuple[int, Result | None], None]:
     """``(index, result)`` for every document (a row counts as one) as it completes; what the
     CLI runs on.
 

@@ -642,3 +642,60 @@ def test_parquet_without_pyarrow_is_one_line_naming_the_extra(
     assert _error_lines(result.stderr) == [
         "extractor: error: Parquet input needs pyarrow: pip install 'extractor[parquet]'"
     ]
+
+
+def test_dry_run_prints_tokens_and_price_and_makes_no_call(tmp_path: Path) -> None:
+    """No key, no server: the estimate for the seed, priced from the table, and nothing sent."""
+    from extractor.model.cost import estimate_run, load_prices
+
+    result = _invoke("extract", str(SEED), "--dry-run", "--model", "gpt-4o")
+    assert result.exit_code == 0, result.stderr
+    estimate = estimate_run([SEED], Settings(model="gpt-4o"))
+    assert f"prompt tokens: {estimate.prompt_tokens:,}" in result.stdout
+    assert f"completion tokens: {estimate.completion_tokens:,}" in result.stdout
+    listed = load_prices().lookup("openai", "gpt-4o")
+    assert listed is not None
+    by_hand = estimate.prompt_tokens * listed.input + estimate.completion_tokens * listed.output
+    assert f"price batch: ${by_hand / 1e6 * 0.5:.4f}" in result.stdout
+    assert "price live (openai gpt-4o)" in result.stdout
+
+
+def test_max_cost_under_the_estimate_is_refused_before_any_call(fake_model: str) -> None:
+    """A budget the estimate already exceeds ends the run at start, with one line."""
+    result = _invoke(
+        "extract", str(SEED), "--base-url", fake_model, "--price-in", "1000", "--price-out",
+        "1000", "--max-cost", "0.01",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "over --max-cost" in result.stderr and result.stdout == ""
+
+
+def test_max_cost_stops_a_run_before_the_document_that_would_pass_it(
+    fake_model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers dearer than the estimate: a budget of about two documents stops after two."""
+    import dataclasses
+
+    real = extractor.cli.estimate_run
+    monkeypatch.setattr(
+        extractor.cli,
+        "estimate_run",
+        lambda *a, **k: dataclasses.replace(real(*a, **k), price_live=0.0),
+    )
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(6):
+        _copy_seed(folder, f"a{i}.txt").write_text(
+            SEED.read_text(encoding="utf-8") + f"\nItem {i}.", encoding="utf-8"
+        )
+    out = tmp_path / "out.jsonl"
+    common = ("extract", str(folder), "--base-url", fake_model, "-f", "jsonl", "-o", str(out),
+              "--price-in", "1000", "--price-out", "1000", "--concurrency", "1")  # fmt: skip
+    probe = _invoke("extract", str(SEED), "--base-url", fake_model, "--no-cache")
+    assert probe.exit_code == 0, probe.stderr
+    one = json.loads(probe.stdout)["run"]["usage"]["total_tokens"] * 1000 / 1e6
+    result = _invoke(*common, "--no-cache", "--max-cost", f"{one * 2.5:.6f}")
+    assert result.exit_code == 1, result.stderr
+    assert "stopped:" in result.stderr and "--resume" in result.stderr
+    assert 1 <= len(out.read_text(encoding="utf-8").splitlines()) <= 3
+    assert re.search(r"tokens spent, \$\d+\.\d{4}", result.stderr)

@@ -186,16 +186,19 @@ def price_for(
 ) -> Price | None:
     """The rates for a model: ``FREE`` if local, the user's if given, else the table's.
 
+    A local model with both ``price_in`` and ``price_out`` is priced at them: a
+    self-hosted GPU has a price per token too.
+
     ``price_in`` and ``price_out`` (USD per million tokens) replace the
     table's input and output rates; a model the table does not list is then
     priced with no cache discount (its cached rates equal ``price_in``).
     None when neither the table nor the user gives a price; the caller says
     why with ``no_price_message``.
     """
-    if local:
-        return FREE
+    if local and (price_in is None or price_out is None):
+        return FREE  # a local model costs nothing per token, unless the user says it does
     table = table or load_prices()
-    listed = table.lookup(provider, model)
+    listed = None if local else table.lookup(provider, model)
     group = table.providers.get(provider)  # type: ignore[call-overload]
     if listed is None and (price_in is None or price_out is None):
         return None
