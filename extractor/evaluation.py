@@ -16,6 +16,8 @@ from pydantic import ValidationError
 from extractor._exceptions import ConfigurationError
 from extractor.batch import iter_results
 from extractor.model.client import ModelClient
+from extractor.read.corpus import format_of, iter_documents
+from extractor.read.document import Document
 from extractor.schemas import ErrorRecord, Extraction, Gold
 from extractor.scoring import FIELDS, RECORD_TYPES, Score, score, total
 from extractor.settings import Settings
@@ -28,6 +30,8 @@ class GoldCase:
     name: str
     gold: Gold
     document: Path
+    row: str | None = None
+    """For a table file of rows: the id (``input_id``) of the row the gold is for."""
 
 
 @dataclass
@@ -61,8 +65,44 @@ def load_gold(directory: Path) -> list[GoldCase]:
         except (OSError, ValidationError) as exc:
             first = str(exc).splitlines()[:3]
             raise ConfigurationError(f"invalid gold file {path}: {' '.join(first)}") from None
-        cases.append(GoldCase(path.stem, gold, (path.parent / gold.document).resolve()))
+        cases.append(GoldCase(path.stem, gold, (path.parent / gold.document).resolve(), gold.row))
     return cases
+
+
+def _inputs(cases: list[GoldCase], settings: Settings) -> list[Path | Document]:
+    """What each case runs on, in case order: its file, or its row of a table file.
+
+    A case names its row by id, so one table file holds several cases; each row
+    is read here (the file once), so the run's index is still the case's.
+    """
+    rows: dict[Path, dict[str, Document]] = {}
+    inputs: list[Path | Document] = []
+    for case in cases:
+        if case.row is None:
+            inputs.append(case.document)
+            continue
+        if case.document not in rows:
+            rows[case.document] = _rows_by_id(case.document, settings)
+        found = rows[case.document].get(case.row)
+        if found is None:
+            raise ConfigurationError(
+                f"gold {case.name}: no row with id {case.row!r} in {case.document}"
+            )
+        inputs.append(found)
+    return inputs
+
+
+def _rows_by_id(path: Path, settings: Settings) -> dict[str, Document]:
+    fmt = format_of(path, settings.input_format)
+    if fmt == "text":
+        raise ConfigurationError(f"{path}: a gold 'row' needs a table file (JSONL, CSV, ...)")
+    found: dict[str, Document] = {}
+    for item in iter_documents(
+        path, fmt, settings.input_fields, max_bytes=settings.max_input_bytes
+    ):
+        if isinstance(item, Document) and item.meta.input_id is not None:
+            found.setdefault(item.meta.input_id, item)
+    return found
 
 
 async def evaluate(cases: list[GoldCase], settings: Settings, concurrency: int = 4) -> Report:
@@ -70,8 +110,8 @@ async def evaluate(cases: list[GoldCase], settings: Settings, concurrency: int =
     scores: dict[int, Score] = {}
     errors: list[ErrorRecord] = []
     async with ModelClient(settings) as client:
-        paths = [c.document for c in cases]
-        async for index, result in iter_results(paths, client, concurrency=concurrency):
+        inputs = _inputs(cases, settings)
+        async for index, result in iter_results(inputs, client, concurrency=concurrency):
             case = cases[index]
             if not isinstance(result, Extraction):
                 errors.append(result or _skipped(case))

@@ -15,7 +15,9 @@ Matching rules (also in docs/annotation.md):
   status and stance all agree.
 - Field scores count a pair as correct only when that field agrees; precision
   is over predicted records, recall over gold records, so a missing or spurious
-  record costs every field.
+  record costs every field. A meeting's date agrees when its first day does
+  and, where the gold gives a last day (``date_end``, a meeting over several
+  days), that day too.
 
 Pure functions over ``Extraction`` and ``Gold``; no I/O.
 """
@@ -31,11 +33,12 @@ from extractor.schemas import (
     Extraction,
     Gold,
     GoldParticipant,
+    Meeting,
     Organisation,
     Participant,
     StatusClaim,
 )
-from extractor.schemas.gold import GoldStatusClaim
+from extractor.schemas.gold import GoldMeeting, GoldStatusClaim
 
 RECORD_TYPES = ("meetings", "participants", "status_claims")
 FIELDS = ("organisation", "status", "stance", "subject_country", "meeting_date")
@@ -228,11 +231,11 @@ def score(extraction: Extraction, gold: Gold, name: str = "") -> Score:
     meetings = _assign(
         extraction.meetings,
         gold.meetings,
-        lambda m, g: 1 + (m.date == g.date) if sides(m.participants) == set(g.participants) else 0,
+        lambda m, g: 1 + _same_date(m, g) if sides(m.participants) == set(g.participants) else 0,
     )
     result.records["meetings"] = PRF(len(meetings), len(extraction.meetings), len(gold.meetings))
     result.fields["meeting_date"] = PRF(
-        sum(extraction.meetings[i].date == gold.meetings[j].date for i, j in meetings.items()),
+        sum(_same_date(extraction.meetings[i], gold.meetings[j]) for i, j in meetings.items()),
         len(extraction.meetings),
         len(gold.meetings),
     )
@@ -262,3 +265,8 @@ def total(scores: Iterable[Score], name: str = "overall") -> Score:
     for s in scores:
         overall.add(s)
     return overall
+
+
+def _same_date(m: Meeting, g: GoldMeeting) -> bool:
+    """The first day agrees, and the last one too where the gold gives it."""
+    return m.date == g.date and (g.date_end is None or m.date_end == g.date_end)

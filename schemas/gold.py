@@ -36,6 +36,9 @@ class GoldMeeting(_Gold):
     status: MeetingStatus = MeetingStatus.held
     format: MeetingFormat | None = None
     date: dt.date | None = None
+    date_end: dt.date | None = Field(
+        default=None, description="The last day of a meeting over several days (scored if set)."
+    )
     place: str | None = None
     outcome_contains: list[str] = Field(
         default_factory=list, description="Words each expected outcome contains (not scored)."
@@ -57,6 +60,10 @@ class Gold(_Gold):
     """The gold of one article."""
 
     document: str = Field(description="Path of the article, relative to this gold file.")
+    row: str | None = Field(
+        default=None,
+        description="For a table file of rows (JSONL, CSV, ...): the id of its row.",
+    )
     provenance: str
     notes: str | None = None
     participants: list[GoldParticipant] = Field(default_factory=list)
