@@ -122,20 +122,57 @@ async def extract_document(
     long article's chunks wait their turn with everyone else's; without one,
     the document gets ``DEFAULT_CONCURRENCY``.
     """
-    settings = client.settings
-    prompt = load_prompt()
     if limiter is None:
         limiter = Limiter(DEFAULT_CONCURRENCY)
+    return await _extract_cached(document, client, limiter, gather_or_cancel)
+
+
+async def extract_settled(
+    document: Document, client: ModelClient, *, waiting: type[BaseException]
+) -> Extraction:
+    """``extract_document``, except that every chunk is asked to its end, whatever the others do.
+
+    The provider batch path (``extractor.batches``) runs a document over the
+    answers it already holds: its transport answers a request it holds and,
+    for one it lacks, notes the request and raises ``waiting``. Every chunk
+    must get that far, so that one batch round asks for every answer the
+    document still lacks; live, ``gather_or_cancel`` stops the other chunks at
+    the first failure instead, to spare their calls. Once all chunks ended,
+    the first failure that is not ``waiting`` is raised (the document has
+    failed: asking for more would be waste), else the first ``waiting``.
+    Everything else (the result cache, parsing, checks, re-asks, assembly) is
+    the live path's own code.
+    """
+
+    async def settle(aws: Iterable[Awaitable[DraftAnswer]]) -> list[DraftAnswer]:
+        outcomes = await asyncio.gather(*aws, return_exceptions=True)
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            raise next((f for f in failures if not isinstance(f, waiting)), failures[0])
+        return [o for o in outcomes if not isinstance(o, BaseException)]
+
+    return await _extract_cached(document, client, Limiter(DEFAULT_CONCURRENCY), settle)
+
+
+_Gather = Callable[[Iterable[Awaitable[DraftAnswer]]], Awaitable[list[DraftAnswer]]]
+
+
+async def _extract_cached(
+    document: Document, client: ModelClient, limiter: Limiter, gather: _Gather
+) -> Extraction:
+    """The document's result from the result cache, else extracted and stored there."""
+    settings = client.settings
+    prompt = load_prompt()
     cache = client.cache
     if cache is None:
-        return await _extract(document, client, prompt, limiter)
+        return await _extract(document, client, prompt, limiter, gather)
     published = document.meta.published
     key = result_key(
         document.sha256, settings, prompt.version, published.isoformat() if published else ""
     )
     if (stored := cache.get_result(key)) is not None:
         return _from_cache(stored, document)
-    result = await _extract(document, client, prompt, limiter)
+    result = await _extract(document, client, prompt, limiter, gather)
     cache.put_result(key, result.model_dump_json())
     return result
 
@@ -157,7 +194,7 @@ def _from_cache(stored: str, document: Document) -> Extraction:
 
 
 async def _extract(
-    document: Document, client: ModelClient, prompt: Prompt, limiter: Limiter
+    document: Document, client: ModelClient, prompt: Prompt, limiter: Limiter, gather: _Gather
 ) -> Extraction:
     settings = client.settings
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
@@ -165,7 +202,7 @@ async def _extract(
     if len(chunks) == 1:  # most documents: no task to schedule for the one ask
         answers = [await _ask_chunk(document, chunks[0], client, prompt, whole, limiter)]
     else:
-        answers = await gather_or_cancel(
+        answers = await gather(
             _ask_chunk(document, c, client, prompt, whole, limiter) for c in chunks
         )
     run = RunInfo(
