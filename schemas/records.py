@@ -72,6 +72,11 @@ class Participant(_Record):
     state: str | None = Field(description="ISO 3166-1 alpha-3 of the state represented.")
     state_as_written: str | None
     mentions: list[Evidence]
+    name_as_written: str | None = Field(
+        default=None,
+        description="The name as the article wrote it; 'name' is its nominative when a "
+        "Russian name was written in another case ('Константином Косачевым').",
+    )
     unchecked: list[str] = Field(
         default_factory=list,
         description="Fields no rule can check against the text: the title, written in English "
@@ -91,7 +96,18 @@ class Meeting(_Record):
     format: MeetingFormat
     date: dt.date | None
     date_text: str | None
-    place: str | None
+    place: str | None = Field(
+        description="The city in English where known ('Beijing' for '北京钓鱼台国宾馆'), "
+        "else the place as written."
+    )
+    place_as_written: str | None = Field(
+        default=None, description="The place as the article wrote it (null when from the dateline)."
+    )
+    venue: str | None = Field(
+        default=None,
+        description="The venue's English name when the place names a known one "
+        "('Diaoyutai State Guesthouse').",
+    )
     date_end: dt.date | None = Field(
         default=None, description="Last day of a meeting over several days ('14-15 July')."
     )
@@ -127,7 +143,13 @@ class StatusClaim(_Record):
     """A statement about an entity's standing with an organisation or office."""
 
     id: str
-    subject: str
+    subject: str = Field(
+        description="The subject in English where known: a state's English name, an "
+        "organisation's short name, a Russian name's nominative; else as written."
+    )
+    subject_as_written: str | None = Field(
+        default=None, description="The subject as the article wrote it."
+    )
     subject_code: str | None = Field(description="ISO 3166-1 alpha-3 when the subject is a state.")
     subject_participant: str | None
     organisation: Organisation

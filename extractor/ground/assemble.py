@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from extractor.ground.support import Article, CheckedClaim, CheckedMeeting, Proof, Side, review
-from extractor.normalise.countries import country_code
+from extractor.normalise.countries import country_code, country_name
 from extractor.normalise.identity import Profile, group_same
+from extractor.normalise.names import nominative
 from extractor.normalise.organisations import resolve_with_local
+from extractor.normalise.places import resolve_place
 from extractor.normalise.statuses import (
     NOT_LEVELS,
     agreed_level_below,
@@ -176,15 +178,18 @@ def _participants(
 ) -> tuple[list[Participant], dict[int, str]]:
     """Merged participants, and each side's participant id (keyed by ``id(side)``)."""
     orgs = [organisation(s.organisation, acronyms) for s in sides]
+    # A person named in another case ("Константином Косачевым") is compared, and
+    # recorded, by the nominative, so the declined and the nominative mention are one.
+    names = [nominative(s.name) if s.kind is ParticipantKind.person else s.name for s in sides]
     profiles = [
         Profile(
-            name=s.name,
+            name=name,
             title=s.title,
             organisation=(org.short or org.full) if org else None,
             state=country_code(s.state) or s.state,
             is_person=s.kind is ParticipantKind.person,
         )
-        for s, org in zip(sides, orgs, strict=True)
+        for s, org, name in zip(sides, orgs, names, strict=True)
     ]
     groups = group_same(profiles)
     members: dict[int, list[int]] = {}
@@ -196,7 +201,8 @@ def _participants(
         group = [sides[i] for i in indices]
         evidence = _evidence(text, (p for s in group for p in s.proofs))
         named = max(group, key=lambda d: len(d.name or ""))
-        name = named.name
+        name_written = named.name
+        name = names[indices[group.index(named)]]
         # The title given with the fullest name, not the longest description.
         title = named.title or next((d.title for d in group if d.title), None)
         org = next((orgs[i] for i in indices if sides[i].organisation), None)
@@ -231,6 +237,7 @@ def _participants(
             state=state,
             state_as_written=state_written,
             mentions=evidence,
+            name_as_written=name_written,
             unchecked=["title", "kind"],
         )
     result = sorted(by_id.values(), key=lambda p: p.mentions[0].start)
@@ -283,7 +290,8 @@ def _meetings(
         span = dated.span
         if dated.assumed and anchor.basis == "dateline":
             from_dateline.append("date")
-        place = english("places", c.place.strip()) if c.place else None
+        place_written = c.place.strip() if c.place and c.place.strip() else None
+        place, venue = _place(place_written)
         remote = m.format in (MeetingFormat.phone, MeetingFormat.video)
         if place is None and not planned and not remote and dateline and dateline.place:
             place = dateline.place
@@ -302,6 +310,8 @@ def _meetings(
                 date_basis=dated.basis if span or dated.window else None,
                 date_text=c.date_text,
                 place=place,
+                place_as_written=place_written,
+                venue=venue,
                 from_dateline=from_dateline,  # type: ignore[arg-type]
                 topics=m.topics,
                 outcomes=m.outcomes,
@@ -317,6 +327,21 @@ def _meetings(
         else:  # the same meeting reported twice (or in two chunks): one record
             merged[twin] = _merge_meetings(merged[twin], meeting)
     return merged
+
+
+def _place(written: str | None) -> tuple[str | None, str | None]:
+    """The English city and venue a meeting's place names, the place as written otherwise.
+
+    "Секретариат ШОС" gives Beijing and the SCO Secretariat, "北京钓鱼台国宾馆"
+    Beijing and the Diaoyutai State Guesthouse; a city alone ("Пекин") its
+    English name; a place in Latin script, or naming nothing known, stays as written.
+    """
+    if written is None:
+        return None, None
+    found = resolve_place(written)
+    if found is None or found.city is None:
+        return english("places", written), found.venue if found else None
+    return found.city, found.venue
 
 
 def _own_date(
@@ -455,6 +480,10 @@ def _merge_meetings(a: Meeting, b: Meeting) -> Meeting:
             "date_basis": dated.date_basis,
             "date_text": date_from.date_text or a.date_text or b.date_text,
             "place": place_from.place or a.place or b.place,
+            "place_as_written": (place_from.place_as_written if place_from.place else None)
+            or a.place_as_written
+            or b.place_as_written,
+            "venue": (place_from.venue if place_from.place else None) or a.venue or b.venue,
             "from_dateline": [
                 f
                 for f, src in (("date", date_from), ("place", place_from))
@@ -490,6 +519,7 @@ def _claims(
         assert org is not None  # support keeps only claims whose organisation is named
         subject_code = country_code(c.subject)
         subject_participant = _person(c.subject, participants) if subject_code is None else None
+        subject = _subject_english(c.subject, subject_code, subject_participant, participants)
         from_status, inferred = c.from_status, False
         if from_status is None and c.upgrade and org.short:
             if anchor is None:
@@ -536,7 +566,8 @@ def _claims(
             continue
         merged[key] = StatusClaim(
             id=stable_id("c", document.sha256, *key, evidence[0].start),
-            subject=c.subject,
+            subject=subject,
+            subject_as_written=c.subject,
             subject_code=subject_code,
             subject_participant=subject_participant,
             organisation=org,
@@ -572,9 +603,47 @@ def _fold_unknown_stances(
     return merged
 
 
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+# "и", commas (and the Chinese enumeration comma), and "和"/"及"/"与" but not the
+# "和" of "共和国" (republic).
+_JOINED = re.compile(r"\s+и\s+|\s*(?:[,\u3001\uff0c及与]|(?<!共)和)\s*")
+
+
+def _subject_english(
+    subject: str, code: str | None, person: str | None, participants: list[Participant]
+) -> str:
+    """A claim's subject in English where the code knows it, beside the subject as written.
+
+    A subject written in Latin script is the model's English already and stays;
+    one in another script becomes the state's English name when its code is
+    known, the organisation's short name when it is one, and the person's
+    nominative when it names a participant (there is no English for "Чжан Мин"
+    that the code could vouch for).
+    """
+    if _LATIN.search(subject):
+        return subject
+    if code is not None:
+        return country_name(code) or subject
+    # "Камбоджа и Мьянма", "柬埔寨和缅甸": states named together, each in English.
+    parts = [p for p in _JOINED.split(subject) if p.strip()]
+    codes = [country_code(p) for p in parts]
+    if len(parts) > 1 and all(codes):
+        return " and ".join(country_name(c) or c for c in codes if c)
+    known = resolve_with_local(subject, {})
+    if known is not None:
+        return known.short or known.full
+    if person is not None:
+        name = next((p.name for p in participants if p.id == person), None)
+        return name or subject
+    return nominative(subject) or subject
+
+
 def _person(subject: str, participants: list[Participant]) -> str | None:
-    """The participant a subject names, when one person's name is the subject's."""
-    words = {w.casefold() for w in subject.split()}
+    """The participant a subject names, when one person's name is the subject's.
+
+    The nominative of a Russian name counts too ("Косачевым" names "Константин Косачев").
+    """
+    words = {w.casefold() for w in f"{subject} {nominative(subject) or ''}".split()}
     found = [
         p.id for p in participants if p.name and words & {w.casefold() for w in p.name.split()}
     ]

@@ -19,15 +19,22 @@ Kazakh side", "российской стороны"), which ``demonym_code`` loo
 Names come from pycountry (name, official_name, common_name, plus the natural
 order of its inverted names such as "Korea, Republic of"); what pycountry misses
 (short forms, former names, Russian and Chinese names) lives in
-``extractor/data/country_aliases.json``, with the demonyms.
+``extractor/data/country_aliases.json``, with the demonyms. Behind both, for
+``country_code`` only, come the names maintained data gives in Russian and
+Chinese: pycountry's ISO 3166 translations ("Республика Таджикистан",
+"白俄罗斯共和国") and CLDR's short names through Babel ("Мьянма", "老挝"). They
+are not searched for in running text: short names such as "Того" or "中非"
+begin sentences and name other things ("中非合作" is China-Africa), so finding
+them in prose stays with the hand-checked alias table.
 """
 
 # Russian case endings are written out below, one or two letters each, which the
 # confusable-character rules would read as Latin look-alikes.
-# ruff: noqa: RUF001
+# ruff: noqa: RUF001, RUF002
 
 from __future__ import annotations
 
+import gettext
 import json
 import re
 import unicodedata
@@ -130,6 +137,55 @@ def _tables() -> tuple[dict[str, str], frozenset[str]]:
     return index, not_states
 
 
+# Languages the articles come in besides English: pycountry's gettext locales for
+# ISO 3166 names, and CLDR locales (simplified and traditional Chinese) for short names.
+_ISO_LOCALES = ("ru", "zh_CN", "zh_TW", "zh_HK")
+_CLDR_LOCALES = ("ru", "zh", "zh_Hant")
+_PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*")
+
+
+@cache
+def _translated() -> dict[str, str]:
+    """Folded Russian and Chinese names -> alpha-3, from pycountry's locales and CLDR.
+
+    Built once, on the first name the English and alias tables do not know.
+    Those tables win: a key they hold is never taken from here, and a key two
+    states' translations share is dropped rather than guessed. CLDR's
+    "Мьянма (Бирма)" is indexed without its parenthesis too.
+    """
+    index, not_states = _tables()
+    found: dict[str, str] = {}
+    ambiguous: set[str] = set()
+
+    def add(name: str, code: str) -> None:
+        for form in {name, _PARENTHESIS.sub(" ", name).strip()}:
+            key = _key(form)
+            if not key or key in index or key in not_states:
+                continue
+            if found.setdefault(key, code) != code:
+                ambiguous.add(key)
+
+    for locale in _ISO_LOCALES:
+        translation = gettext.translation(
+            "iso3166-1", pycountry.LOCALES_DIR, languages=[locale], fallback=True
+        )
+        for country in pycountry.countries:
+            for field in ("name", "official_name", "common_name"):
+                value = getattr(country, field, None)
+                if value and (translated := translation.gettext(value)) != value:
+                    add(translated, country.alpha_3)
+    from babel import Locale  # only here: loading CLDR costs time no English article needs
+
+    for locale in _CLDR_LOCALES:
+        for region, name in Locale.parse(locale).territories.items():
+            state = pycountry.countries.get(alpha_2=region) if len(region) == 2 else None
+            if state is not None:
+                add(name, state.alpha_3)
+    for key in ambiguous:
+        del found[key]
+    return found
+
+
 def _code_as_written(text: str) -> str | None:
     """Accept an ISO code only when written in capitals ("US", "MMR").
 
@@ -175,7 +231,9 @@ def _code(name: str) -> str | None:
     # A possessive names the state too: "Myanmar's intention", "Cambodia's Chairmanship".
     if key.endswith("'s"):
         return index.get(_strip_edge_punctuation(key[:-2]))
-    return None
+    if key.isascii():
+        return None  # the translations are Russian and Chinese names only
+    return _translated().get(key)
 
 
 def country_name(code: str | None) -> str | None:
