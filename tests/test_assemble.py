@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from importlib.resources import files
 from typing import Any
 
+import pytest
+
+from extractor import Settings, extract, read_document
 from extractor.ground.assemble import assemble, stable_id
+from extractor.normalise.countries import country_name
+from extractor.normalise.names import nominative
 from extractor.read.document import document_from_text
 from extractor.schemas import DraftExtraction, RunInfo, Usage
+
+from .conftest import CASSETTES, GOLD
 
 TEXT = (
     "MOSCOW, March 3 (TASS) -- Russian Foreign Minister Sergey Lavrov met on Tuesday with "
@@ -285,3 +294,128 @@ def test_distinct_warnings_keep_order_and_bound_the_list() -> None:
                                        "meeting 3: y"]  # fmt: skip
     many = distinct_warnings([f"w{i}" for i in range(10)], limit=4)
     assert many == ["w0", "w1", "w2", "... and 7 more warnings of other kinds"]
+
+
+# ---------------------------------------------------------------- Russian and Chinese as written
+
+RU_TEXT = (
+    "МОСКВА, 15 марта. /ТАСС/. Генеральный секретарь ШОС Чжан Мин провел в четверг в "
+    "Секретариате ШОС встречу с вице-спикером Совета Федерации России Константином "
+    "Косачевым. Стороны обсудили подготовку саммита в Астане."
+)
+ZH_TEXT = (
+    "新华社北京7月2日电 上海合作组织秘书长张明2日在北京钓鱼台国宾馆会见白俄罗斯共和国外交部长。"
+    "张明表示，白俄罗斯共和国是上合组织成员国。"
+)
+
+
+def test_a_russian_name_written_declined_is_recorded_in_the_nominative() -> None:
+    """ "с Константином Косачевым": the nominative in name, the words as written beside it."""
+    zhang = {"name": "Чжан Мин", "organisation": "ШОС", "mentions": ["Чжан Мин"]}
+    kosachev = {
+        "name": "Константином Косачевым",
+        "state": "России",
+        "mentions": ["вице-спикером Совета Федерации России Константином Косачевым"],
+    }
+    d = DraftExtraction.model_validate(
+        {
+            "meetings": [
+                {
+                    "sides": [zhang, kosachev],
+                    "quotes": ["Чжан Мин провел в четверг в Секретариате ШОС встречу"],
+                    "date_text": "в четверг",
+                    "place": "Секретариате ШОС",
+                }
+            ]
+        }
+    )
+    result = run(d, "date 2024-03-15 " + RU_TEXT)
+    (meeting_,) = result.meetings
+    people = {p.name: p for p in result.participants}
+    assert set(people) == {"Чжан Мин", "Константин Косачев"}
+    assert people["Константин Косачев"].name_as_written == "Константином Косачевым"
+    assert people["Константин Косачев"].state == "RUS"
+    assert people["Чжан Мин"].name_as_written == "Чжан Мин"
+    assert (meeting_.place, meeting_.venue) == ("Beijing", "SCO Secretariat")
+    assert meeting_.place_as_written == "Секретариате ШОС"
+    assert meeting_.from_dateline == []  # the venue's city, not the dateline's Moscow
+
+
+def test_a_chinese_venue_and_a_long_official_name_get_english_forms() -> None:
+    """ "北京钓鱼台国宾馆" is Beijing; "白俄罗斯共和国" is BLR, and the subject reads Belarus."""
+    zhang = {"name": "张明", "organisation": "上海合作组织", "mentions": ["上海合作组织秘书长张明"]}
+    minister = {
+        "state": "白俄罗斯共和国",
+        "title": "Foreign Minister",
+        "mentions": ["白俄罗斯共和国外交部长"],
+    }
+    d = DraftExtraction.model_validate(
+        {
+            "meetings": [
+                {
+                    "sides": [zhang, minister],
+                    "quotes": ["张明2日在北京钓鱼台国宾馆会见白俄罗斯共和国外交部长"],
+                    "date_text": "2日",
+                    "place": "北京钓鱼台国宾馆",
+                }
+            ],
+            "status_claims": [
+                {
+                    "subject": "白俄罗斯共和国",
+                    "subject_quote": "白俄罗斯共和国",
+                    "organisation": "上合组织",
+                    "status": "member",
+                    "status_quote": "成员国",
+                    "stance": "holds",
+                    "quotes": ["白俄罗斯共和国是上合组织成员国"],
+                }
+            ],
+        }
+    )
+    result = run(d, "date 2024-07-02 " + ZH_TEXT)
+    assert result.warnings == []
+    (meeting_,) = result.meetings
+    assert (meeting_.place, meeting_.venue) == ("Beijing", "Diaoyutai State Guesthouse")
+    assert meeting_.place_as_written == "北京钓鱼台国宾馆"
+    assert {p.state for p in result.participants} == {None, "BLR"}
+    (claim_,) = result.status_claims
+    assert (claim_.subject, claim_.subject_code) == ("Belarus", "BLR")
+    assert claim_.subject_as_written == "白俄罗斯共和国"
+
+
+def test_an_english_subject_and_place_stay_as_the_model_wrote_them() -> None:
+    """Latin script is English already: the subject and place as written are the English form."""
+    result = run(draft(status_claims=[claim()]), "date 2023-03-03 " + TEXT)
+    (claim_,) = result.status_claims
+    assert claim_.subject == claim_.subject_as_written == "Russia"
+    (meeting_,) = result.meetings
+    assert meeting_.place == "Moscow" and meeting_.place_as_written is None
+
+
+@pytest.mark.parametrize("name", ["011_russian_sco_secretariat", "012_chinese_sco_meeting"])
+def test_russian_and_chinese_corpus_articles_have_english_and_iso_forms(name: str) -> None:
+    """Issue 14's done-line, on the corpus articles replayed from their cassettes.
+
+    Every side has its ISO code or organisation, every name is in its nominative
+    form beside the form as written, every place has its English city, and every
+    claim subject an English form (or the participant it names).
+    """
+    document = read_document(GOLD.parent / "corpus" / f"{name}.txt", max_bytes=10**6)
+    result = extract(document, settings=Settings(mode="replay", cassette_dir=CASSETTES))
+    assert result.participants and result.meetings and result.status_claims
+    for p in result.participants:
+        assert p.state or (p.organisation and p.organisation.short), p
+        assert p.name and p.name_as_written, p
+        assert nominative(p.name) == p.name, p
+    cities = set(
+        json.loads((files("extractor") / "data" / "places.json").read_text("utf-8"))[
+            "places"
+        ].values()
+    )
+    for m in result.meetings:
+        assert m.place in cities, m
+    for c in result.status_claims:
+        assert c.subject_as_written, c
+        assert c.subject.isascii() or c.subject_participant, c
+        if c.subject_code:
+            assert c.subject == country_name(c.subject_code)

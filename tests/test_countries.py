@@ -380,3 +380,50 @@ def test_bad_demonym_data_fails_loudly(raw: dict, message: str) -> None:
     """Unknown codes, shared demonyms, names listed as demonyms and clashing stems fail on load."""
     with pytest.raises(ValueError, match=message):
         _Mentions(raw)
+
+
+# ---------------------------------------------------------------- maintained translations
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        # pycountry's ISO 3166 translations (official names), simplified and traditional.
+        ("白俄罗斯共和国", "BLR"),
+        ("白俄羅斯共和國", "BLR"),
+        ("哈萨克斯坦共和国", "KAZ"),
+        ("塔吉克斯坦共和国", "TJK"),
+        ("乌兹别克斯坦共和国", "UZB"),
+        ("伊朗伊斯兰共和国", "IRN"),
+        ("巴基斯坦伊斯兰共和国", "PAK"),
+        ("印度共和国", "IND"),
+        ("老挝人民民主共和国", "LAO"),
+        ("Исламская Республика Иран", "IRN"),
+        ("Лаосская Народно-Демократическая Республика", "LAO"),
+        ("Соединённые Штаты Америки", "USA"),
+        ("美利坚合众国", "USA"),
+        # CLDR's short names through Babel.
+        ("Мьянма", "MMR"),
+        ("老挝", "LAO"),
+        ("寮國", "LAO"),
+        ("大韩民国", "KOR"),
+    ],
+)
+def test_maintained_russian_and_chinese_names_resolve(written: str, code: str) -> None:
+    assert country_code(written) == code
+
+
+def test_translations_are_exact_lookups_not_mentions() -> None:
+    """A translated short name is a code for the whole string, never a word found in prose."""
+    assert country_code("Того") == "TGO"
+    assert country_mentions("Того же мнения придерживается министр.") == {}
+    assert "CAF" not in country_mentions("中非合作论坛部长级会议")
+
+
+def test_translations_never_override_the_tables() -> None:
+    """The English and alias tables win; what they hold is not taken from the translations."""
+    from extractor.normalise.countries import _tables, _translated
+
+    index, _ = _tables()
+    assert not set(_translated()) & set(index)
+    assert country_code("Китай") == "CHN"  # the alias table's

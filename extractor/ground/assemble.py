@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from extractor.ground.support import Article, CheckedClaim, CheckedMeeting, Proof, Side, review
-from extractor.normalise.countries import country_code, country_name
+from extractor.normalise.countries import country_code, country_mentions, country_name
 from extractor.normalise.identity import Profile, group_same
 from extractor.normalise.names import nominative
 from extractor.normalise.organisations import resolve_with_local
@@ -86,6 +86,25 @@ def organisation(
     if known is not None:
         return Organisation(short=known.short, full=known.full, as_written=as_written)
     return Organisation(short=None, full=as_written.strip(), as_written=as_written)
+
+
+def state_code(as_written: str | None) -> str | None:
+    """The ISO code of the state a side's words name, in a Russian case too ("России").
+
+    ``country_code`` reads names, not inflected words; a model copying a Russian
+    article hands on "России" or "Республики Казахстан", which name one state
+    when the whole of the words is that state's name in some case.
+    """
+    code = country_code(as_written)
+    if code is not None or not as_written:
+        return code
+    written = as_written.strip()
+    found = country_mentions(written)
+    if len(found) == 1:
+        ((code, spans),) = found.items()
+        if spans == [(0, len(written))]:
+            return code
+    return None
 
 
 def document_info(document: Document) -> DocumentInfo:
@@ -186,7 +205,7 @@ def _participants(
             name=name,
             title=s.title,
             organisation=(org.short or org.full) if org else None,
-            state=country_code(s.state) or s.state,
+            state=state_code(s.state) or s.state,
             is_person=s.kind is ParticipantKind.person,
         )
         for s, org, name in zip(sides, orgs, names, strict=True)
@@ -208,7 +227,7 @@ def _participants(
         org = next((orgs[i] for i in indices if sides[i].organisation), None)
         state_written = next((d.state for d in group if d.state), None)
         kind = group[0].kind
-        state = country_code(state_written)
+        state = state_code(state_written)
         if kind is ParticipantKind.state and state is None:
             state = country_code(name) or next(
                 (c for c in (country_code(e.quote) for e in evidence) if c), None
