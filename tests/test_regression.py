@@ -189,3 +189,36 @@ def test_long_article_is_chunked_without_duplicates() -> None:
         for c in result.status_claims
     ]
     assert len(claim_keys) == len(set(claim_keys))
+
+
+def test_undated_article_meets_no_vocabulary_warning() -> None:
+    """No dateline, no header, no metadata: no dates, and observer status is no warning."""
+    result, _ = _replay("020_undated_article")
+    assert result.document.dateline_date is None and result.document.published is None
+    assert [m.date for m in result.meetings] == [None, None]
+    assert {(c.subject_code, c.status) for c in result.status_claims} >= {
+        ("KHM", "observer"),
+        ("MNG", "observer"),
+    }
+    assert not [w for w in result.warnings if " status " in w or "vocabular" in w]
+
+
+def test_a_chain_of_days_dates_each_meeting_by_the_one_before() -> None:
+    """'on Tuesday', 'On the same day', 'The next day', 'later that week' (no single day)."""
+    result, _ = _replay("019_same_day_chain")
+    got = [(str(m.date), m.date_basis) for m in result.meetings]
+    assert got == [
+        ("2025-06-03", "dateline"),
+        ("2025-06-03", "event"),
+        ("2025-06-04", "event"),
+        ("None", "event"),
+    ]
+    later = result.meetings[3]
+    assert (str(later.date_earliest), str(later.date_latest)) == ("2025-06-05", "2025-06-08")
+
+
+def test_ranges_give_a_first_and_a_last_day() -> None:
+    """'on 14-15 July' (held) and 'from 31 August to 1 September' (planned) against 16 July 2025."""
+    result, _ = _replay("021_interfax_date_ranges")
+    spans = [(str(m.date), str(m.date_end)) for m in result.meetings]
+    assert spans == [("2025-07-14", "2025-07-15"), ("None", "None"), ("2025-08-31", "2025-09-01")]

@@ -152,6 +152,36 @@ def test_meetings_match_on_sides_and_score_dates() -> None:
     assert s.fields["meeting_date"] == PRF(1, 3, 3)
 
 
+def test_a_meeting_over_days_needs_its_last_day_where_the_gold_gives_one() -> None:
+    """Gold with date_end: the first day alone is not enough; gold without one ignores it."""
+    g = gold(
+        participants=[ZHANG, PE, SYSODA],
+        meetings=[
+            {
+                "participants": ["Zhang Ming", "U Myo Thant Pe"],
+                "date": "2025-07-14",
+                "date_end": "2025-07-15",
+            },
+            {"participants": ["Zhang Ming", "Khek Caimealy Sysoda"], "date": "2025-07-14"},
+        ],
+    )
+    people = [
+        person("a", "Zhang Ming", org="SCO"),
+        person("b", "U Myo Thant Pe", "MMR"),
+        person("c", "Khek Caimealy Sysoda", "KHM"),
+    ]
+
+    def run(end_b: str | None, end_c: str | None) -> PRF:
+        first = {**meeting("m1", "a", "b", date="2025-07-14"), "date_end": end_b}
+        second = {**meeting("m2", "a", "c", date="2025-07-14"), "date_end": end_c}
+        return score(extraction(people, [first, second], []), g).fields["meeting_date"]
+
+    assert run("2025-07-15", None) == PRF(2, 2, 2)
+    assert run("2025-07-15", "2025-07-16") == PRF(2, 2, 2)  # the gold gives no last day
+    assert run(None, None) == PRF(1, 2, 2)
+    assert run("2025-07-16", None) == PRF(1, 2, 2)
+
+
 def test_claims_need_status_and_stance_for_a_record_match() -> None:
     """A claim with the right subject and organisation but the wrong stance is a field miss."""
     g = gold(
