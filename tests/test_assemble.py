@@ -419,3 +419,27 @@ def test_russian_and_chinese_corpus_articles_have_english_and_iso_forms(name: st
         assert c.subject.isascii() or c.subject_participant, c
         if c.subject_code:
             assert c.subject == country_name(c.subject_code)
+
+
+def test_a_declined_and_a_nominative_mention_of_one_person_are_one_participant() -> None:
+    """ "Константином Косачевым" and "Константин Косачев" compare by the nominative: one person."""
+    text = (
+        "date 2024-03-15 МОСКВА, 15 марта. /ТАСС/. Генеральный секретарь ШОС Чжан Мин провел "
+        "встречу с Константином Косачевым. Константин Косачев заявил, что Россия поддерживает ШОС."
+    )
+    zhang = {"name": "Чжан Мин", "organisation": "ШОС", "mentions": ["Чжан Мин"]}
+    declined = {"name": "Константином Косачевым", "mentions": ["Константином Косачевым"]}
+    nominal = {"name": "Константин Косачев", "mentions": ["Константин Косачев заявил"]}
+    quote = "Чжан Мин провел встречу с Константином Косачевым"
+    d = DraftExtraction.model_validate(
+        {
+            "meetings": [
+                {"sides": [zhang, declined], "quotes": [quote]},
+                {"sides": [zhang, nominal], "quotes": [quote]},
+            ]
+        }
+    )
+    result = run(d, text)
+    assert sorted(p.name or "" for p in result.participants) == ["Константин Косачев", "Чжан Мин"]
+    (meeting_,) = result.meetings
+    assert len(meeting_.participants) == 2

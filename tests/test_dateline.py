@@ -245,3 +245,20 @@ def test_the_run_date_gives_a_yearless_dateline_its_year() -> None:
     dated = with_run_date(document, date(2023, 3, 18))
     assert dated.dateline is not None and dated.dateline.date == date(2023, 3, 17)
     assert dated.meta.published == date(2023, 3, 18)
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "outlet"),
+    [
+        ("中央社台北7月2日電（記者陳明）立法院今天...", "Taipei", "Central News Agency"),
+        ("新華社北京7月2日電（記者 王明）", "Beijing", "Xinhua"),
+        ("人民日報北京7月2日電", "Beijing", "People's Daily"),
+        ("ПЕКИН, 15 янв - РИА Новости. Генсек ШОС Чжан Мин...", "Beijing", "RIA Novosti"),
+    ],
+)
+def test_traditional_chinese_and_ria_datelines(text: str, place: str, outlet: str) -> None:
+    """Traditional script ("電", "記者") and the CNA's "中央社" are read like Xinhua's."""
+    found = parse_dateline(text, published=date(2024, 7, 3))
+    assert found is not None
+    assert (found.place, found.outlet) == (place, outlet)
+    assert found.date is not None and found.date.year == 2024
