@@ -689,6 +689,11 @@ def schema(
     typer.echo(json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False))
 
 
+from extractor.batches.cli import batch_app  # noqa: E402  (it imports this module lazily)
+
+app.add_typer(batch_app, name="batch")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -206,6 +206,8 @@ def submit(
         report = _run(go)
     finally:
         store.close()
+    for line in report.lost:
+        _note(line)
     _note(f"{_summary(report)}; state in {path}")
     _note(f"next: extractor batch collect -o {output} --wait")
 

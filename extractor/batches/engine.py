@@ -99,8 +99,10 @@ class AnswerPending(Exception):
 
 
 Checkpoint = Callable[[str], None]
-"""Called after each step that is written (``registered``, ``created``, ``downloaded``,
-``replayed``, ``written``): tests stop a run there, as a kill would."""
+"""Called after each step is written (``registered``, ``created``, ``downloaded``,
+``replayed``, ``written``) and in the two gaps a kill can fall into (``submitted``: a batch
+created at the provider, not yet recorded; ``appended``: records in the output, not yet
+recorded): tests stop a run there, as a kill would."""
 
 
 def stored_settings(settings: Settings) -> str:
@@ -346,6 +348,7 @@ class Engine:
                     # requests stay pending for the next run, which says the same if it fails.
                     self.state.abandon(row)
                     raise
+                self.checkpoint("submitted")  # created at the provider, not yet recorded
                 self.state.created(row, handle.to_dict())
                 self.report.batches_created += 1
                 self.report.requests_submitted += len(batch)
@@ -474,6 +477,7 @@ class Engine:
                 end = out.tell()
         except OSError as exc:
             raise ConfigurationError(f"cannot write {output}: {exc.strerror or exc}") from None
+        self.checkpoint("appended")  # in the file, not yet recorded
         with state.step() as db:
             db.executemany(
                 "update documents set written = 1 where id = ?", [(i,) for i, _ in records]
