@@ -17,11 +17,20 @@ import base64
 import datetime as dt
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from extractor import _redact
@@ -77,6 +86,54 @@ def _split_credentials(url: str) -> tuple[str, str | None]:
     return urlunsplit(parts._replace(netloc=host)), auth
 
 
+class Replica(BaseModel):
+    """One server of a fleet (several base URLs serving the same model) and its own limits.
+
+    Written as a base URL with options in its fragment, which no server ever
+    sees: ``http://gpu1:8000/v1#concurrency=8,rpm=600``. Options left out take
+    the run's (``replica_concurrency``, ``rpm``, ``tpm``), which with several
+    servers are each server's, not the run's total.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    concurrency: int | None = Field(default=None, ge=1, description="Requests in flight at most.")
+    rpm: float | None = Field(default=None, gt=0, description="Requests per minute at most.")
+    tpm: float | None = Field(default=None, gt=0, description="Tokens per minute at most.")
+
+
+_REPLICA_OPTIONS = ("concurrency", "rpm", "tpm")
+# Several URLs in one value (an environment variable): split at commas or spaces that
+# start another URL, so commas inside a URL's options (#concurrency=8,rpm=600) stay.
+_URL_SEPARATOR = re.compile(r"[\s,]+(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+
+
+def _replicas(value: Any) -> list[Replica]:
+    """The servers a ``base_url`` value names: one URL, several (comma- or space-separated,
+    or a list), each with its options taken out of its fragment."""
+    texts = [value] if isinstance(value, str) else list(value)
+    urls = [u for text in texts for u in _URL_SEPARATOR.split(str(text).strip()) if u.strip()]
+    found: list[Replica] = []
+    for url in urls:
+        bare, _, fragment = url.strip().strip(",").partition("#")
+        options: dict[str, str] = {}
+        for item in filter(None, (part.strip() for part in fragment.split(","))):
+            name, equals, number = item.partition("=")
+            if not equals or name.strip() not in _REPLICA_OPTIONS:
+                raise ValueError(
+                    f"unknown server option {item!r} in {bare}#{fragment}; "
+                    f"known: {', '.join(o + '=N' for o in _REPLICA_OPTIONS)}"
+                )
+            options[name.strip()] = number.strip()
+        try:
+            found.append(Replica(url=bare, **options))  # type: ignore[arg-type]
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise ValueError(f"{bare}#{fragment}: {error['loc'][0]}: {error['msg']}") from None
+    return found
+
+
 class InputFields(BaseModel):
     """Which field of a corpus row holds what: for each, the names tried, the first present wins.
 
@@ -103,6 +160,45 @@ class InputFields(BaseModel):
         "hostname",
     )
     language: tuple[str, ...] = ("language", "lang")
+
+
+def _servers(data: dict[str, Any], provider: str) -> dict[str, Any]:
+    """``base_url`` (and ``replicas``, ``base_url_auth``, ``rpm``, ``tpm``) from the URLs given.
+
+    Each URL loses its credentials (they travel as Basic auth, the same for
+    every server: there is one ``Authorization`` header) and, for Anthropic, a
+    bare host gets ``/v1``. One URL is reached directly, as ever, its
+    ``#rpm=``/``#tpm=`` the run's; several, or one with ``#concurrency=``, make a
+    fleet (``extractor.model.fleet``).
+    """
+    replicas = _replicas(data["base_url"])
+    if not replicas:
+        return {"base_url": None}
+    auths: set[str] = set()
+    cleaned: list[Replica] = []
+    for replica in replicas:
+        url, auth = _split_credentials(replica.url) if "@" in replica.url else (replica.url, None)
+        if auth:
+            auths.add(auth)
+        if provider == "anthropic" and urlsplit(url).path in ("", "/"):
+            url = url.rstrip("/") + "/v1"  # the SDK's convention: the bare host
+        cleaned.append(replica.model_copy(update={"url": url}))
+    urls = [r.url for r in cleaned]
+    if len(set(urls)) < len(urls):
+        raise ValueError(f"a server is listed twice among the base URLs {', '.join(urls)}")
+    if len(auths) > 1:
+        raise ValueError("the servers of a fleet share one user:password (one header sends it)")
+    update: dict[str, Any] = {"base_url": urls[0]}
+    if auths and not data.get("base_url_auth"):
+        update["base_url_auth"] = auths.pop()
+    first = cleaned[0]
+    if len(cleaned) > 1 or first.concurrency is not None:
+        update["replicas"] = tuple(cleaned)
+    else:
+        for name in ("rpm", "tpm"):
+            if (value := getattr(first, name)) is not None and data.get(name) is None:
+                update[name] = value
+    return update
 
 
 class Settings(BaseSettings):
@@ -132,7 +228,19 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("base_url", "EXTRACTOR_BASE_URL"),
         description="The provider's server (any OpenAI-compatible one: Ollama, vLLM, llama.cpp); "
-        "None for the provider's own.",
+        "None for the provider's own. Given several (a list, or comma-separated), this is the "
+        "first, and ``replicas`` holds them all.",
+    )
+    replicas: tuple[Replica, ...] = Field(
+        default=(),
+        description="The servers of a fleet, each with its own limits and health, filled from "
+        "several base URLs (or one with #concurrency=N); empty for one server, reached directly.",
+    )
+    replica_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        description="Requests in flight at most on each server of a fleet that sets none of its "
+        "own (#concurrency=N); None: only the run's concurrency bounds them.",
     )
     api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("api_key", "EXTRACTOR_API_KEY")
@@ -227,14 +335,8 @@ class Settings(BaseSettings):
             data["api_key"] = os.environ[key_var]
         if not data.get("base_url") and not data.get("gguf") and os.environ.get(url_var):
             data["base_url"] = os.environ[url_var]
-        url = data.get("base_url")
-        if isinstance(url, str) and "@" in url:
-            data["base_url"], auth = _split_credentials(url)
-            if auth and not data.get("base_url_auth"):
-                data["base_url_auth"] = auth
-            url = data["base_url"]
-        if provider == "anthropic" and isinstance(url, str) and urlsplit(url).path in ("", "/"):
-            data["base_url"] = url.rstrip("/") + "/v1"  # the SDK's convention: the bare host
+        if data.get("base_url"):
+            data.update(_servers(data, provider))
         if not data.get("model"):
             gguf = data.get("gguf")
             data["model"] = Path(gguf).name if gguf else _DEFAULT_MODEL.get(provider, "")

@@ -286,3 +286,95 @@ def test_a_settings_error_never_prints_the_key() -> None:
         Settings(api_key=key, gguf="x.gguf", base_url="http://h/v1")
     assert "exclude each other" in str(caught.value)
     assert key not in str(caught.value) and key[:12] not in str(caught.value)
+
+
+def test_several_base_urls_make_a_fleet_of_replicas() -> None:
+    """A list of URLs: the first is the base URL (the SDK's, the cache's), all are replicas,
+    each with the options its fragment gives (no server ever sees the fragment)."""
+    settings = Settings(
+        base_url=["http://gpu1:8000/v1#concurrency=8,rpm=600", "http://gpu2:8000/v1/"]
+    )
+    assert settings.base_url == "http://gpu1:8000/v1"
+    first, second = settings.replicas
+    assert (first.url, first.concurrency, first.rpm, first.tpm) == (
+        "http://gpu1:8000/v1",
+        8,
+        600,
+        None,
+    )
+    assert (second.url, second.concurrency) == ("http://gpu2:8000/v1/", None)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://10.0.0.1:8000/v1,http://10.0.0.2:8000/v1",
+        "http://10.0.0.1:8000/v1, http://10.0.0.2:8000/v1",
+        "http://10.0.0.1:8000/v1 http://10.0.0.2:8000/v1",
+    ],
+)
+def test_several_base_urls_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """EXTRACTOR_BASE_URL (or OPENAI_BASE_URL) holds several, split by commas or spaces."""
+    monkeypatch.setenv("EXTRACTOR_BASE_URL", value)
+    settings = Settings()
+    assert [r.url for r in settings.replicas] == [
+        "http://10.0.0.1:8000/v1",
+        "http://10.0.0.2:8000/v1",
+    ]
+    assert settings.output_mode == "json_schema"  # a private network: a self-hosted model
+
+
+def test_commas_inside_a_urls_options_do_not_split_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTRACTOR_BASE_URL", "http://a:1/v1#concurrency=2,rpm=60,http://b:2/v1")
+    first, second = Settings().replicas
+    assert (first.concurrency, first.rpm, second.url) == (2, 60, "http://b:2/v1")
+
+
+def test_one_base_url_is_no_fleet_and_its_rate_options_are_the_runs() -> None:
+    """One server is reached directly, as ever; its #rpm= is the run's --rpm."""
+    assert Settings(base_url="http://localhost:8000/v1").replicas == ()
+    settings = Settings(base_url=["http://localhost:8000/v1#rpm=90,tpm=5000"])
+    assert (settings.base_url, settings.replicas, settings.rpm, settings.tpm) == (
+        "http://localhost:8000/v1",
+        (),
+        90,
+        5000,
+    )
+    assert Settings(base_url="http://localhost:8000/v1#rpm=90", rpm=30).rpm == 30
+    # A limit on the one server's requests in flight needs the fleet's counting.
+    assert len(Settings(base_url="http://localhost:8000/v1#concurrency=4").replicas) == 1
+
+
+def test_fleet_credentials_leave_every_url_and_must_agree() -> None:
+    settings = Settings(base_url=["http://u:pw@a:1/v1", "http://b:2/v1"])
+    assert [r.url for r in settings.replicas] == ["http://a:1/v1", "http://b:2/v1"]
+    assert settings.base_url_auth is not None
+    assert settings.base_url_auth.get_secret_value() == "u:pw"
+    with pytest.raises(ValidationError, match="share one user:password"):
+        Settings(base_url=["http://u:pw@a:1/v1", "http://v:other@b:2/v1"])
+
+
+def test_anthropic_fleet_hosts_each_get_their_version_path() -> None:
+    settings = Settings(provider="anthropic", base_url=["http://a:1", "http://b:2/"])
+    assert [r.url for r in settings.replicas] == ["http://a:1/v1", "http://b:2/v1"]
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (["http://a:1/v1#threads=4", "http://b:2/v1"], "unknown server option 'threads=4'"),
+        (["http://a:1/v1#concurrency=0", "http://b:2/v1"], "concurrency"),
+        (["http://a:1/v1#rpm=fast", "http://b:2/v1"], "rpm"),
+        (["http://a:1/v1", "http://a:1/v1"], "listed twice"),
+    ],
+)
+def test_bad_fleet_urls_are_refused(value: list[str], words: str) -> None:
+    with pytest.raises(ValidationError, match=words):
+        Settings(base_url=value)
+
+
+def test_replica_concurrency_is_at_least_one() -> None:
+    with pytest.raises(ValidationError):
+        Settings(replica_concurrency=0)

@@ -24,6 +24,7 @@ from extractor._exceptions import ResponseError
 from extractor._redact import scrub
 from extractor.model.cache import CachingTransport, ResponseCache, open_cache
 from extractor.model.cassette import CassetteStore, CassetteTransport
+from extractor.model.fleet import build_fleet
 from extractor.model.local import LocalServer
 from extractor.model.network import NetworkTransport
 from extractor.model.prompting import article_message
@@ -64,7 +65,9 @@ def build_transport(
 
     From the top: response cache (live and record modes, unless disabled),
     cassette recorder (record mode), tenacity retries, rate limiter, the
-    request log (``--verbose``'s line per request), network.
+    request log (``--verbose``'s line per request), network. With several
+    servers (``settings.replicas``) the fleet takes the rate limiter's place,
+    each server below it with its own limiter, request log and network.
     Replay mode is the cassette alone: it never reaches further down.
     """
     provider = PROVIDERS[settings.provider]
@@ -72,17 +75,26 @@ def build_transport(
     if settings.mode == "replay":
         assert settings.cassette_dir is not None
         return CassetteTransport(CassetteStore(settings.cassette_dir), "replay", base_url=base_url)
-    limiter = RateLimiter(
-        rpm=settings.rpm,
-        tpm=settings.tpm,
-        headers=provider.rate_limit_headers,
-        max_pause=settings.max_backoff,
-    )
-    network = RequestLogTransport(inner or NetworkTransport(), settings.provider)
+    below: httpx2.AsyncBaseTransport
+    if settings.replicas:
+        # Several servers: each its own limiter, request log and network, under the fleet.
+        below = build_fleet(
+            settings,
+            provider=settings.provider,
+            rate_limit_headers=provider.rate_limit_headers,
+            inner=inner,
+        )
+    else:
+        limiter = RateLimiter(
+            rpm=settings.rpm,
+            tpm=settings.tpm,
+            headers=provider.rate_limit_headers,
+            max_pause=settings.max_backoff,
+        )
+        network = RequestLogTransport(inner or NetworkTransport(), settings.provider)
+        below = RateLimitedTransport(network, limiter)
     stack: httpx2.AsyncBaseTransport = RetryingTransport(
-        RateLimitedTransport(network, limiter),
-        retries=settings.transport_retries,
-        max_backoff=settings.max_backoff,
+        below, retries=settings.transport_retries, max_backoff=settings.max_backoff
     )
     if settings.mode == "record":
         assert settings.cassette_dir is not None
