@@ -199,7 +199,7 @@ async def test_when_all_rest_a_request_waits_for_the_first_to_come_back() -> Non
     started = time.monotonic()
     assert await _send(fleet, 1) == [200]
     waited = time.monotonic() - started
-    assert 0.1 < waited < 0.5
+    assert 0.1 < waited < 1.0
 
 
 async def test_a_fleet_down_for_longer_than_the_cap_fails_at_once() -> None:
@@ -217,7 +217,7 @@ async def test_a_fleet_down_for_longer_than_the_cap_fails_at_once() -> None:
     for _ in range(5):
         with pytest.raises(httpx2.ConnectError) as caught:
             await fleet.handle_async_request(_request())
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.3
     assert str(caught.value).startswith("all 2 servers are resting after failures")
     assert a.calls + b.calls - calls <= 2  # one probe each, no more
     a.mode = "ok"
