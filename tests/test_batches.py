@@ -451,3 +451,49 @@ async def test_the_output_is_cut_back_to_what_the_state_recorded(tmp_path: Path)
         out.unlink()
         await _collect(state, settings, out)
         assert out.read_bytes() == whole
+
+
+async def test_a_kill_while_reading_results_reads_them_again(tmp_path: Path) -> None:
+    """The results of a batch go into the state in one step: a kill halfway through the
+    download leaves none of them, and the next collect reads the whole file again."""
+    documents = _documents(20)
+    state, out = tmp_path / "out.jsonl.batch.sqlite", tmp_path / "out.jsonl"
+    async with FakeBatchServer() as server:
+        settings = _settings(server, tmp_path)
+        await _submit(state, settings, documents, out)
+        store = BatchStateFile(state)
+        api = batch_api(settings)
+        real = api.results
+
+        async def halfway(handle: Any, *, expected: Any = None) -> Any:
+            n = 0
+            async for result in real(handle, expected=expected):
+                yield result
+                n += 1
+                if n == 10:
+                    raise Killed("halfway")
+
+        api.results = halfway  # type: ignore[method-assign]
+        try:
+            async with Engine(store, settings, api=api) as engine:
+                with pytest.raises(Killed):
+                    await engine.collect(out, wait=True, interval=0.0)
+            assert store.request_counts() == {"submitted": 20}
+        finally:
+            store.close()
+        await _collect(state, settings, out)
+        assert server.stats["downloads"] == 2
+    assert len(_records(out)) == 20
+
+
+def test_two_commands_cannot_work_on_one_state_at_once(tmp_path: Path) -> None:
+    from extractor._exceptions import ConfigurationError
+
+    first = BatchStateFile(tmp_path / "s.sqlite", exclusive=True)
+    try:
+        with pytest.raises(ConfigurationError, match="another batch command is running"):
+            BatchStateFile(tmp_path / "s.sqlite", exclusive=True)
+        BatchStateFile(tmp_path / "s.sqlite").close()  # status only reads
+    finally:
+        first.close()
+    BatchStateFile(tmp_path / "s.sqlite", exclusive=True).close()

@@ -91,11 +91,11 @@ def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise _fail("interrupted (run the command again to go on)", 130) from None
 
 
-def _open_state(path: Path, *, must_exist: bool) -> BatchStateFile:
+def _open_state(path: Path, *, must_exist: bool, exclusive: bool = True) -> BatchStateFile:
     if must_exist and not path.is_file():
         raise _fail(f"no batch state at {path}: run 'extractor batch submit' first", 2)
     try:
-        return BatchStateFile(path)
+        return BatchStateFile(path, exclusive=exclusive)
     except ExtractorError as exc:
         raise _fail(str(exc), exc.exit_code) from None
 
@@ -225,7 +225,7 @@ def status(
 ) -> None:
     """Each batch's progress, and how many documents are in each state."""
     path = _state_path(output, state)
-    store = _open_state(path, must_exist=True)
+    store = _open_state(path, must_exist=True, exclusive=False)  # reads; notes progress
 
     async def go() -> None:
         settings = settings_from_state(store, api_key=key, base_url=base_url)

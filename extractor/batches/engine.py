@@ -381,11 +381,11 @@ class Engine:
             assert stored.handle is not None
             handle = BatchHandle.from_dict(stored.handle)
             expected = self.state.keys_of(batch)
-            results = [r async for r in self.api.results(handle, expected=expected)]
-            why = "; ".join(progress.errors)
+            why = "; ".join(progress.errors)  # why a whole batch failed (OpenAI's validation)
             wanted = set(expected)
+            # Streamed into one step: memory holds a line, and a kill rolls the step back.
             with self.state.step() as db:
-                for result in results:
+                async for result in self.api.results(handle, expected=expected):
                     if result.custom_id not in wanted:
                         continue  # not ours, or already read from another file
                     wanted.discard(result.custom_id)
@@ -397,7 +397,8 @@ class Engine:
                         )
                         self.report.answers += 1
                         continue
-                    reason = scrub(f"{result.outcome}: {result.error or why or 'no reason given'}")
+                    said = why if result.outcome == "missing" and why else result.error
+                    reason = scrub(f"{result.outcome}: {said or 'no reason given'}")
                     tries = db.execute(
                         "select tries from requests where key = ?", (result.custom_id,)
                     ).fetchone()[0]

@@ -26,6 +26,7 @@ repeats the same static instructions and schema, most of its bytes.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
@@ -33,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -149,8 +150,13 @@ def _date(value: str | None) -> date | None:
 class BatchStateFile:
     """The state file of one batch run (see the module docstring); one connection."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, exclusive: bool = False) -> None:
+        """``exclusive``: refuse to open while another command holds the file so (two
+        collects at once would both download and submit the same requests)."""
         self.path = Path(path)
+        self._lock: IO[str] | None = None
+        if exclusive:
+            self._lock = _lock(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -170,6 +176,8 @@ class BatchStateFile:
 
     def close(self) -> None:
         self.db.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
 
     @contextmanager
     def step(self) -> Iterator[sqlite3.Connection]:
@@ -417,6 +425,27 @@ class BatchStateFile:
             "update batches set progress = ? where id = ?",
             (orjson.dumps(progress).decode(), batch),
         )
+
+
+def _lock(path: Path) -> IO[str]:
+    """An exclusive lock beside the state file, held while the returned file is open."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        return open(os.devnull, "w")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(path.name + ".lock"), "w")  # noqa: SIM115
+    except OSError as exc:
+        raise ConfigurationError(f"cannot open the batch state {path}: {exc}") from exc
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ConfigurationError(
+            f"another batch command is running on {path}; wait for it to end"
+        ) from None
+    return handle
 
 
 def _now() -> str:
