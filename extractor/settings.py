@@ -330,6 +330,8 @@ class Settings(BaseSettings):
             data["provider"] = "anthropic"
             data["model"] = model[len(_PREFIX) :]
         provider = data.get("provider") or "openai"
+        if isinstance(data.get("base_url"), (list, tuple)) and not data["base_url"]:
+            data["base_url"] = None  # a repeatable option given no value: the environment's
         key_var, url_var = _CONVENTIONAL_ENV.get(provider, ("", ""))
         if not data.get("api_key") and os.environ.get(key_var):
             data["api_key"] = os.environ[key_var]

@@ -378,3 +378,12 @@ def test_bad_fleet_urls_are_refused(value: list[str], words: str) -> None:
 def test_replica_concurrency_is_at_least_one() -> None:
     with pytest.raises(ValidationError):
         Settings(replica_concurrency=0)
+
+
+def test_an_empty_list_of_base_urls_leaves_the_environments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a repeatable --base-url gives when not used: the environment's URL, or none."""
+    assert Settings(base_url=[]).base_url is None
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:8000/v1")
+    assert Settings(base_url=[]).base_url == "http://localhost:8000/v1"
