@@ -350,3 +350,35 @@ def test_a_meeting_whose_quotes_say_nobody_met_is_dropped(quote: str) -> None:
     assert result.meetings == []
     (finding,) = [f for f in result.findings if f.outcome == "dropped"]
     assert "says they met or talked" in finding.problem
+
+
+@pytest.mark.parametrize(
+    ("text", "minister", "state"),
+    [
+        (
+            "TASHKENT, Oct 2 (UzA) -- Uzbek Foreign Minister Bakhtiyor Saidov met with Ambassador "
+            "of India to Uzbekistan Smita Pant on Monday.",
+            "Bakhtiyor Saidov",
+            "Uzbekistan",
+        ),
+        (
+            "MOSCOW, March 17. /TASS/. Russian Foreign Minister Sergey Lavrov held talks with "
+            "Chinese Ambassador to Russia Zhang Hanhui on Monday.",
+            "Sergey Lavrov",
+            "Russia",
+        ),
+    ],
+)
+def test_the_host_s_own_minister_keeps_the_state_beside_an_envoy(
+    text: str, minister: str, state: str
+) -> None:
+    """'Ambassador ... to X' makes X the host only for the envoy, not for the minister met."""
+    sides = [{"name": minister, "state": state, "mentions": [minister]},
+             {"name": "Smita Pant" if "India" in text else "Zhang Hanhui",
+              "state": "India" if "India" in text else "China",
+              "mentions": ["Smita Pant" if "India" in text else "Zhang Hanhui"]}]  # fmt: skip
+    quote = text.split(" -- ")[-1] if " -- " in text else text.split("/TASS/. ")[-1]
+    result = _review([{"sides": sides, "quotes": [quote.rstrip(".")]}], text=text)
+    (got,) = result.meetings
+    assert [s.state for s in got.sides] == [sides[0]["state"], sides[1]["state"]]
+    assert not [f for f in result.findings if f.field == "state"]

@@ -203,6 +203,7 @@ _ACCREDITED = re.compile(
     r"(?P<to>[^,;.()\n]{2,60})",
     re.IGNORECASE,
 )
+_BESIDE = 3  # characters between a name and its title: "U Myo Thant Pe, Ambassador"
 _OF = re.compile(r"\b(?:of|from)\s+(?:the\s+)?(?P<of>.+)$", re.IGNORECASE)
 
 
@@ -561,7 +562,14 @@ class _Reviewer:
         for mention in mentions[:3]:
             start, end = self.a.passage(mention.start, mention.end, before=0)
             for match in _ACCREDITED.finditer(text, start, end):
-                if _state_in(match.group("to")) != code:
+                # Only the envoy's own words: "U Myo Thant Pe, Ambassador of Myanmar to ..."
+                # or "Ambassador of India to Uzbekistan Smita Pant", not the minister who
+                # meets the envoy in the same sentence.
+                near = (
+                    match.start() <= mention.end + _BESIDE
+                    and mention.start <= match.end() + _BESIDE
+                )
+                if not near or _state_in(match.group("to")) != code:
                     continue
                 of = _OF.search(match.group("between"))
                 envoy_of = _state_in(of.group("of")) if of else None
