@@ -129,9 +129,20 @@ ModeOption = Annotated[
     ),
 ]
 BaseUrlOption = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
-        help="OpenAI-compatible server URL: Ollama, vLLM, llama.cpp (env: OPENAI_BASE_URL)."
+        "--base-url",
+        help="OpenAI-compatible server URL: Ollama, vLLM, llama.cpp (env: OPENAI_BASE_URL). "
+        "Repeat it for several servers of one model (a fleet); a server's own limits go in "
+        "its URL's fragment: URL#concurrency=16,rpm=600.",
+    ),
+]
+ReplicaConcurrencyOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="With several --base-url: requests in flight at most on each server without "
+        "#concurrency= (default: unbounded).",
     ),
 ]
 KeyOption = Annotated[
@@ -219,6 +230,7 @@ def extract(
     provider: ProviderOption = None,
     mode: ModeOption = None,
     base_url: BaseUrlOption = None,
+    replica_concurrency: ReplicaConcurrencyOption = None,
     key: KeyOption = None,
     gguf: GgufOption = None,
     max_tokens: MaxTokensOption = None,
@@ -249,8 +261,14 @@ def extract(
     cache_path: Annotated[
         Path | None, typer.Option(help="Response cache file (default: user cache dir).")
     ] = None,
-    rpm: Annotated[float | None, typer.Option(help="Client-side limit, requests/minute.")] = None,
-    tpm: Annotated[float | None, typer.Option(help="Client-side limit, tokens/minute.")] = None,
+    rpm: Annotated[
+        float | None,
+        typer.Option(help="Client-side limit, requests/minute (each server's, with a fleet)."),
+    ] = None,
+    tpm: Annotated[
+        float | None,
+        typer.Option(help="Client-side limit, tokens/minute (each server's, with a fleet)."),
+    ] = None,
     timeout: Annotated[
         float | None,
         typer.Option(
@@ -350,6 +368,7 @@ def extract(
         provider=provider,
         output_mode=mode,
         base_url=base_url,
+        replica_concurrency=replica_concurrency,
         api_key=key,
         gguf=gguf,
         max_tokens=max_tokens,
@@ -638,6 +657,7 @@ def evaluate_command(
     provider: ProviderOption = None,
     mode: ModeOption = None,
     base_url: BaseUrlOption = None,
+    replica_concurrency: ReplicaConcurrencyOption = None,
     key: KeyOption = None,
     gguf: GgufOption = None,
     max_tokens: MaxTokensOption = None,
@@ -659,6 +679,7 @@ def evaluate_command(
         provider=provider,
         output_mode=mode,
         base_url=base_url,
+        replica_concurrency=replica_concurrency,
         api_key=key,
         gguf=gguf,
         max_tokens=max_tokens,

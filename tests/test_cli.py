@@ -699,3 +699,31 @@ def test_max_cost_stops_a_run_before_the_document_that_would_pass_it(
     assert "stopped:" in result.stderr and "--resume" in result.stderr
     assert 1 <= len(out.read_text(encoding="utf-8").splitlines()) <= 3
     assert re.search(r"tokens spent, \$\d+\.\d{4}", result.stderr)
+
+
+def test_base_url_repeated_spreads_documents_over_the_servers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two --base-url values: one fleet, both servers answer, every document is extracted."""
+    from extractor.testing.fakeserver import FakeServerConfig, run_in_thread
+
+    first, stop_first, first_stats = run_in_thread(FakeServerConfig(latency=0.05))
+    second, stop_second, second_stats = run_in_thread(FakeServerConfig(latency=0.05))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-fleet-test")
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"a{i}.txt").write_text(
+            SEED.read_text(encoding="utf-8") + f"\nItem {i}.", encoding="utf-8"
+        )
+    try:
+        result = _invoke(
+            "extract", str(folder), "--base-url", first, "--base-url", second,
+            "--replica-concurrency", "2", "--concurrency", "4", "-f", "jsonl", "--no-cache",
+        )  # fmt: skip
+    finally:
+        stop_first()
+        stop_second()
+    assert result.exit_code == 0, result.stderr
+    assert len(_records(result.stdout)) == 8
+    assert first_stats["requests"] > 0 and second_stats["requests"] > 0
