@@ -192,3 +192,23 @@ def test_datetime_anchor_is_accepted() -> None:
 def test_span_is_dated_by_its_first_day(expr: str, expected: date) -> None:
     """A meeting over several days takes its first day, as the annotation guide says."""
     assert resolve_date(expr, date(2022, 7, 14)) == expected
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("Пятнадцатого января", date(2024, 1, 15)),
+        ("двадцать первого декабря", date(2023, 12, 21)),
+        ("тридцатого декабря", date(2023, 12, 30)),
+        ("первого марта 2023 года", date(2023, 3, 1)),
+        ("четвёртого января", date(2024, 1, 4)),
+    ],
+)
+def test_russian_days_spelled_out_resolve_like_numbers(expr: str, expected: date) -> None:
+    """'Пятнадцатого января' is 15 January, the year nearest a report of 20 January 2024."""
+    assert resolve_date(expr, date(2024, 1, 20)) == expected
+
+
+def test_a_spelled_out_ordinal_without_a_month_is_no_date() -> None:
+    """'Второго' alone names no day ('второго раунда' is a second round)."""
+    assert resolve_date("второго раунда", date(2024, 1, 20)) is None

@@ -220,8 +220,34 @@ def _resolve_expr(expr: str, anchor: date | None, planned: bool) -> DateSpan | N
 def _clean(expr: str) -> str:
     # NFKC turns full-width digits and CJK punctuation into ASCII; casefold
     # makes "THURSDAY" and "Четверг" match the tables.
-    text = unicodedata.normalize("NFKC", expr).casefold()
-    return " ".join(text.split())
+    text = unicodedata.normalize("NFKC", expr).casefold().replace("ё", "е")
+    text = " ".join(text.split())
+    return _RU_SPELLED_DAY.sub(lambda m: str(_ru_ordinal(m[0])), text) if "го" in text else text
+
+
+# Russian ordinals of days as words, in the genitive a date takes ("пятнадцатого января",
+# "двадцать первого марта"); each becomes its number before the tables read the date.
+_RU_UNITS = {
+    "первого": 1, "второго": 2, "третьего": 3, "четвертого": 4, "пятого": 5, "шестого": 6,
+    "седьмого": 7, "восьмого": 8, "девятого": 9,
+}  # fmt: skip
+_RU_TEENS = {
+    "десятого": 10, "одиннадцатого": 11, "двенадцатого": 12, "тринадцатого": 13,
+    "четырнадцатого": 14, "пятнадцатого": 15, "шестнадцатого": 16, "семнадцатого": 17,
+    "восемнадцатого": 18, "девятнадцатого": 19, "двадцатого": 20, "тридцатого": 30,
+}  # fmt: skip
+_RU_TENS = {"двадцать": 20, "тридцать": 30}
+_RU_SPELLED_DAY = re.compile(
+    rf"\b(?:(?:{'|'.join(_RU_TENS)}) (?:{'|'.join(_RU_UNITS)})|{'|'.join(_RU_TEENS)}|"
+    rf"{'|'.join(_RU_UNITS)})\b(?= [а-я])"
+)
+
+
+def _ru_ordinal(words: str) -> int:
+    parts = words.split()
+    if len(parts) == 2:
+        return _RU_TENS[parts[0]] + _RU_UNITS[parts[1]]
+    return _RU_TEENS.get(parts[0]) or _RU_UNITS[parts[0]]
 
 
 def _resolve(text: str, anchor: date | None, planned: bool) -> DateSpan | None:
