@@ -163,7 +163,8 @@ MaxTokensOption = Annotated[
     typer.Option(min=1, help="Cap on one answer's tokens (default: sized to the article)."),
 ]
 ReasksOption = Annotated[
-    int | None, typer.Option(min=0, help="Re-asks after an unsupported answer (default: 2).")
+    int | None,
+    typer.Option(min=0, help="Re-asks after an unsupported answer (default: 2; 0 with --gguf)."),
 ]
 PenaltyOption = Annotated[
     float | None,

@@ -55,6 +55,7 @@ _DEFAULT_MODEL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
 _PREFIX = "anthropic/"
 _LOCAL_TIMEOUT = 3600.0
 _LOCAL_PENALTY = 1.1
+_LOCAL_REASKS = 0
 
 
 def is_local(url: str | None) -> bool:
@@ -280,7 +281,10 @@ class Settings(BaseSettings):
     )
     max_backoff: float = Field(default=60.0, gt=0, description="Cap on one retry wait, seconds.")
     reasks: int = Field(
-        default=2, ge=0, description="Re-asks after a failed validation (instructor)."
+        default=2,
+        ge=0,
+        description="Re-asks after an answer the support check or the schema finds fault with "
+        "(0 with --gguf: a small CPU model loses more than it gains from them).",
     )
     temperature: float = Field(default=0.0, ge=0)
     max_input_bytes: int = Field(default=5_000_000, gt=0)
@@ -347,6 +351,9 @@ class Settings(BaseSettings):
             data.setdefault("timeout", _LOCAL_TIMEOUT)
             # A small model's commonest failure is a phrase repeated until the limit.
             data.setdefault("repetition_penalty", _LOCAL_PENALTY)
+            # Measured with Qwen2.5-1.5B on a CPU (bench/README.md): re-asks tripled the time
+            # an article and cost meetings more than they bought claims.
+            data.setdefault("reasks", _LOCAL_REASKS)
         if not data.get("output_mode"):
             local = bool(data.get("gguf")) or is_local(data.get("base_url"))
             data["output_mode"] = "json_schema" if provider == "openai" and local else "tools"

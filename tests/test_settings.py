@@ -387,3 +387,12 @@ def test_an_empty_list_of_base_urls_leaves_the_environments(
     assert Settings(base_url=[]).base_url is None
     monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:8000/v1")
     assert Settings(base_url=[]).base_url == "http://localhost:8000/v1"
+
+
+def test_gguf_asks_once_unless_told_otherwise(tmp_path: Path) -> None:
+    """A local GGUF gets no re-asks by default; an explicit --reasks still wins."""
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    assert Settings(gguf=model).reasks == 0
+    assert Settings(gguf=model, reasks=2).reasks == 2
+    assert Settings(base_url="http://127.0.0.1:8080/v1").reasks == 2
