@@ -54,7 +54,6 @@ import json
 import random
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +65,7 @@ from aiohttp import web
 
 from extractor.model.batch_api.anthropic_batches import CUSTOM_ID
 from extractor.model.batch_api.openai_batches import COMPLETION_WINDOW, ENDPOINT
-from extractor.testing.fakeserver import FakeServer, FakeServerConfig
+from extractor.testing.fakeserver import FakeServer, FakeServerConfig, serve_in_thread
 from extractor.testing.scripted import anthropic_error
 
 __all__ = ["FakeBatchConfig", "FakeBatchServer", "run_in_thread"]
@@ -706,42 +705,7 @@ def run_in_thread(
     config: FakeBatchConfig | None = None, *, port: int = 0
 ) -> tuple[str, Callable[[], None], dict[str, Any]]:
     """Start a server on its own event loop in a daemon thread: ``(base_url, stop, stats)``."""
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    def main() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        server = FakeBatchServer(config, port=port)
-        try:
-            loop.run_until_complete(server.start())
-        except BaseException as exc:
-            box["error"] = exc
-            ready.set()
-            loop.close()
-            return
-        box["server"], box["loop"] = server, loop
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(server.stop())
-            loop.close()
-
-    thread = threading.Thread(target=main, name="fakebatch", daemon=True)
-    thread.start()
-    ready.wait()
-    if "error" in box:
-        raise box["error"]
-    server: FakeBatchServer = box["server"]
-    loop: asyncio.AbstractEventLoop = box["loop"]
-
-    def stop() -> None:
-        if thread.is_alive():
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join()
-
-    return server.base_url, stop, server.stats
+    return serve_in_thread(lambda: FakeBatchServer(config, port=port), "fakebatch")
 
 
 # --------------------------------------------------------------------------- CLI

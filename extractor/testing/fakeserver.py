@@ -56,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import pydantic_core
 from aiohttp import web
@@ -519,13 +519,26 @@ class FakeServer:
 # --------------------------------------------------------------------------- sync use
 
 
-def run_in_thread(
-    config: FakeServerConfig | None = None, *, port: int = 0
+class _Served(Protocol):
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def stats(self) -> dict[str, Any]: ...
+
+    async def start(self) -> object: ...
+
+    async def stop(self) -> None: ...
+
+
+def serve_in_thread(
+    make: Callable[[], _Served], name: str
 ) -> tuple[str, Callable[[], None], dict[str, Any]]:
-    """Start a server on its own event loop in a daemon thread, for sync callers.
+    """Start ``make()``'s server on its own event loop in a daemon thread, for sync callers.
 
     Returns ``(base_url, stop, stats)``; ``stats`` is the live dict the server
-    updates, ``stop()`` closes every connection and joins the thread.
+    updates, ``stop()`` closes every connection and joins the thread. Shared by
+    the fake chat server and the fake batch server.
     """
     ready = threading.Event()
     box: dict[str, Any] = {}
@@ -533,7 +546,7 @@ def run_in_thread(
     def main() -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        server = FakeServer(config, port=port)
+        server = make()
         try:
             loop.run_until_complete(server.start())
         except BaseException as exc:
@@ -549,12 +562,12 @@ def run_in_thread(
             loop.run_until_complete(server.stop())
             loop.close()
 
-    thread = threading.Thread(target=main, name="fakeserver", daemon=True)
+    thread = threading.Thread(target=main, name=name, daemon=True)
     thread.start()
     ready.wait()
     if "error" in box:
         raise box["error"]
-    server: FakeServer = box["server"]
+    server: _Served = box["server"]
     loop: asyncio.AbstractEventLoop = box["loop"]
 
     def stop() -> None:
@@ -563,6 +576,13 @@ def run_in_thread(
             thread.join()
 
     return server.base_url, stop, server.stats
+
+
+def run_in_thread(
+    config: FakeServerConfig | None = None, *, port: int = 0
+) -> tuple[str, Callable[[], None], dict[str, Any]]:
+    """The fake chat server in a daemon thread: ``(base_url, stop, stats)``."""
+    return serve_in_thread(lambda: FakeServer(config, port=port), "fakeserver")
 
 
 # --------------------------------------------------------------------------- CLI
