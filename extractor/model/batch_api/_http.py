@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator, Callable
-from typing import IO, Any
+from types import TracebackType
+from typing import IO, Any, Self
 
 import aiohttp
 import httpx2
@@ -263,3 +264,23 @@ class BatchHTTP:
         ):
             reason = "connection refused"
         return TransportError(f"cannot reach the server at {where}: {reason}{retried}")
+
+
+class ClosingClient:
+    """What every batch client shares: one ``BatchHTTP`` session, closed with the client."""
+
+    http: BatchHTTP
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

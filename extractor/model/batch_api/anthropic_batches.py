@@ -17,13 +17,12 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator, Iterable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import orjson
 
 from extractor._exceptions import ResponseError
-from extractor.model.batch_api._http import BatchHTTP
+from extractor.model.batch_api._http import BatchHTTP, ClosingClient
 from extractor.model.batch_api.base import (
     BatchHandle,
     BatchNotEnded,
@@ -101,7 +100,7 @@ def result_of(data: dict[str, Any]) -> BatchResult:
     return BatchResult(custom_id, "canceled", error="the batch was canceled")
 
 
-class AnthropicBatches:
+class AnthropicBatches(ClosingClient):
     """Anthropic's Message Batches API."""
 
     provider = "anthropic"
@@ -196,17 +195,3 @@ class AnthropicBatches:
         if not isinstance(batch, dict):
             raise ResponseError("the server's answer is not a message batch object")
         return progress_of(batch)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

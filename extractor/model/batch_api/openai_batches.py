@@ -20,14 +20,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import aiohttp
 import orjson
 
 from extractor._exceptions import ResponseError
-from extractor.model.batch_api._http import BatchHTTP
+from extractor.model.batch_api._http import BatchHTTP, ClosingClient
 from extractor.model.batch_api.base import (
     BatchHandle,
     BatchNotEnded,
@@ -133,7 +132,7 @@ def result_of(data: dict[str, Any]) -> BatchResult:
     )
 
 
-class OpenAIBatches:
+class OpenAIBatches(ClosingClient):
     """OpenAI's Batch API over chat completions (also any server that copies it)."""
 
     provider = "openai"
@@ -231,20 +230,6 @@ class OpenAIBatches:
         if not isinstance(batch, dict):
             raise ResponseError("the server's answer is not a batch object")
         return progress_of(batch)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _form(path: Path) -> aiohttp.FormData:
