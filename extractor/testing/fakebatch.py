@@ -47,12 +47,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import datetime as dt
 import itertools
 import json
 import random
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -65,7 +63,12 @@ from aiohttp import web
 
 from extractor.model.batch_api.anthropic_batches import CUSTOM_ID
 from extractor.model.batch_api.openai_batches import COMPLETION_WINDOW, ENDPOINT
-from extractor.testing.fakeserver import FakeServer, FakeServerConfig, serve_in_thread
+from extractor.testing.fakeserver import (
+    FakeServer,
+    FakeServerConfig,
+    serve_in_thread,
+    serve_until_signalled,
+)
 from extractor.testing.scripted import anthropic_error
 
 __all__ = ["FakeBatchConfig", "FakeBatchServer", "run_in_thread"]
@@ -729,20 +732,6 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _serve(config: FakeBatchConfig, port: int) -> FakeBatchServer:
-    server = FakeBatchServer(config, port=port)
-    await server.start()
-    print(server.base_url, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await server.stop()
-    return server
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -758,7 +747,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"fakebatch: error: {exc}", file=sys.stderr)
         return 2
-    server = asyncio.run(_serve(config, args.port))
+    server = FakeBatchServer(config, port=args.port)
+    asyncio.run(serve_until_signalled(server))
     print(json.dumps(server.stats), file=sys.stderr)
     return 0
 

@@ -608,8 +608,8 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _serve(config: FakeServerConfig, port: int) -> FakeServer:
-    server = FakeServer(config, port=port)
+async def serve_until_signalled(server: _Served) -> None:
+    """Start a fake server, print its base URL, and serve until SIGINT or SIGTERM."""
     await server.start()
     print(server.base_url, flush=True)
     stop = asyncio.Event()
@@ -619,7 +619,6 @@ async def _serve(config: FakeServerConfig, port: int) -> FakeServer:
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await server.stop()
-    return server
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -637,7 +636,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"fakeserver: error: {exc}", file=sys.stderr)
         return 2
-    server = asyncio.run(_serve(config, args.port))
+    server = FakeServer(config, port=args.port)
+    asyncio.run(serve_until_signalled(server))
     print(json.dumps(server.stats), file=sys.stderr)
     return 0
 
