@@ -162,6 +162,14 @@ MaxTokensOption = Annotated[
     int | None,
     typer.Option(min=1, help="Cap on one answer's tokens (default: sized to the article)."),
 ]
+ChunkCharsOption = Annotated[
+    int | None,
+    typer.Option(
+        min=500,
+        help="Split articles longer than this many characters (default: 12,000; 4,000 with "
+        "--gguf) (env: EXTRACTOR_CHUNK_CHARS).",
+    ),
+]
 ReasksOption = Annotated[
     int | None,
     typer.Option(min=0, help="Re-asks after an unsupported answer (default: 2; 0 with --gguf)."),
@@ -235,6 +243,7 @@ def extract(
     key: KeyOption = None,
     gguf: GgufOption = None,
     max_tokens: MaxTokensOption = None,
+    chunk_chars: ChunkCharsOption = None,
     reasks: ReasksOption = None,
     repetition_penalty: PenaltyOption = None,
     replay: ReplayOption = None,
@@ -373,6 +382,7 @@ def extract(
         api_key=key,
         gguf=gguf,
         max_tokens=max_tokens,
+        chunk_chars=chunk_chars,
         reasks=reasks,
         repetition_penalty=repetition_penalty,
         cache=False if no_cache else None,
@@ -662,6 +672,7 @@ def evaluate_command(
     key: KeyOption = None,
     gguf: GgufOption = None,
     max_tokens: MaxTokensOption = None,
+    chunk_chars: ChunkCharsOption = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the scores as JSON here.")
     ] = None,
@@ -684,6 +695,7 @@ def evaluate_command(
         api_key=key,
         gguf=gguf,
         max_tokens=max_tokens,
+        chunk_chars=chunk_chars,
         cache=False if no_cache else None,
     )
     try:
