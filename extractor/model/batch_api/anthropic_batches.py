@@ -33,7 +33,7 @@ from extractor.model.batch_api.base import (
     missing,
 )
 from extractor.model.batch_api.limits import ANTHROPIC_LIMITS, BatchLimits, check
-from extractor.model.providers.anthropic_messages import ANTHROPIC_BASE_URL, ANTHROPIC_VERSION
+from extractor.model.providers.base import ANTHROPIC_BASE_URL, ANTHROPIC_VERSION
 from extractor.settings import Settings
 
 CUSTOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

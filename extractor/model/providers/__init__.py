@@ -12,12 +12,52 @@ schema for the wire. Another API is another module here, one line in
 HTTP stack, the schemas and the settings.
 """
 
-from extractor.model.providers.anthropic_messages import ANTHROPIC_BASE_URL, AnthropicMessages
-from extractor.model.providers.base import CutOff, Provider, Unreadable
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from extractor.model.providers.base import ANTHROPIC_BASE_URL, CutOff, Provider, Unreadable
 from extractor.model.providers.openai_chat import OPENAI_BASE_URL, OpenAIChat
 
-PROVIDERS: dict[str, type[Provider]] = {"openai": OpenAIChat, "anthropic": AnthropicMessages}
+if TYPE_CHECKING:
+    from extractor.model.providers.anthropic_messages import AnthropicMessages
+
+
+class _Registry(Mapping[str, "type[Provider]"]):
+    """Provider classes by name, each module imported when its provider is first used.
+
+    The Anthropic SDK takes about a second to import; a run on OpenAI or a
+    local server should not pay it at every start.
+    """
+
+    _where: ClassVar[dict[str, tuple[str, str]]] = {
+        "openai": ("extractor.model.providers.openai_chat", "OpenAIChat"),
+        "anthropic": ("extractor.model.providers.anthropic_messages", "AnthropicMessages"),
+    }
+
+    def __getitem__(self, name: str) -> type[Provider]:
+        module, attribute = self._where[name]
+        provider: type[Provider] = getattr(importlib.import_module(module), attribute)
+        return provider
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+PROVIDERS: Mapping[str, type[Provider]] = _Registry()
 """Each ``Settings.provider`` name and its class."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AnthropicMessages":
+        return PROVIDERS["anthropic"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ANTHROPIC_BASE_URL",

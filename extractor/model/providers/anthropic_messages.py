@@ -38,15 +38,18 @@ from instructor.v2 import mode_registry
 
 from extractor._exceptions import ConfigurationError, ExtractorError, ResponseError, TransportError
 from extractor._redact import scrub
-from extractor.model.providers.base import CutOff, Unreadable
+from extractor.model.providers.base import (
+    ANTHROPIC_BASE_URL,
+    ANTHROPIC_VERSION,
+    CutOff,
+    Unreadable,
+)
 from extractor.model.providers.schema import compact, shortened
 from extractor.model.ratelimit import RateLimitHeaders
 from extractor.model.retry import after_tries, transport_error
 from extractor.schemas import DraftExtraction, Usage
 from extractor.settings import Settings
 
-ANTHROPIC_BASE_URL = "https://api.anthropic.com/v1"
-ANTHROPIC_VERSION = "2023-06-01"
 PATH = "/messages"
 
 _TOOLS = mode_registry.get_handlers(Provider.ANTHROPIC, instructor.Mode.TOOLS)

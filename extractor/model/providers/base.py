@@ -16,6 +16,10 @@ from extractor.model.ratelimit import RateLimitHeaders
 from extractor.schemas import DraftExtraction, Usage
 from extractor.settings import Settings
 
+ANTHROPIC_BASE_URL = "https://api.anthropic.com/v1"
+ANTHROPIC_VERSION = "2023-06-01"
+"""Anthropic's address and API version, here so that naming them imports no SDK."""
+
 
 class Unreadable(Exception):
     """The answer did not parse or validate into the draft schema; ``__cause__`` says why."""
