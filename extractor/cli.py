@@ -166,8 +166,8 @@ ChunkCharsOption = Annotated[
     int | None,
     typer.Option(
         min=500,
-        help="Split articles longer than this many characters (default: 12,000) "
-        "(env: EXTRACTOR_CHUNK_CHARS).",
+        help="Split articles longer than this many characters (default: 12,000; 4,000 with "
+        "--gguf) (env: EXTRACTOR_CHUNK_CHARS).",
     ),
 ]
 ReasksOption = Annotated[

@@ -443,3 +443,25 @@ def test_a_declined_and_a_nominative_mention_of_one_person_are_one_participant()
     assert sorted(p.name or "" for p in result.participants) == ["Константин Косачев", "Чжан Мин"]
     (meeting_,) = result.meetings
     assert len(meeting_.participants) == 2
+
+
+def test_a_president_labelled_a_state_is_still_one_person_with_his_surname() -> None:
+    """A weak model's 'state' kind on "Russian President Sergey Lavrov" does not keep the
+    later part's "Lavrov" apart: one participant, so the meeting's sides are the gold's."""
+    full = {**LAVROV, "kind": "state", "name": "Russian Foreign Minister Sergey Lavrov"}
+    short = {"name": "Lavrov", "title": "Foreign Minister", "state": "Russia", "kind": "person",
+             "mentions": ["Lavrov"]}  # fmt: skip
+    result = run(
+        draft(meetings=[meeting(MET, sides=[full, KAO]), meeting(TALKS, sides=[short, KAO])])
+    )
+    lavrovs = [p for p in result.participants if "Lavrov" in (p.name or "")]
+    assert len(lavrovs) == 1
+
+
+def test_a_state_side_without_a_title_is_not_taken_for_a_person() -> None:
+    """A side named "Russia" stays a state: only a titled name of no state or body is a person."""
+    from extractor.ground.assemble import _named_person
+    from extractor.ground.support import Side
+
+    state = Side(name="Russia", title=None, organisation=None, state="RUS", kind="state", proofs=[])  # type: ignore[arg-type]
+    assert not _named_person(state, {})

@@ -396,3 +396,12 @@ def test_gguf_asks_once_unless_told_otherwise(tmp_path: Path) -> None:
     assert Settings(gguf=model).reasks == 0
     assert Settings(gguf=model, reasks=2).reasks == 2
     assert Settings(base_url="http://127.0.0.1:8080/v1").reasks == 2
+
+
+def test_gguf_splits_long_articles_smaller(tmp_path: Path) -> None:
+    """A local GGUF reads 4,000 characters at a time unless told otherwise."""
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    assert Settings(gguf=model).chunk_chars == 4_000
+    assert Settings(gguf=model, chunk_chars=9_000).chunk_chars == 9_000
+    assert Settings().chunk_chars == 12_000

@@ -192,6 +192,24 @@ def _unique(evidence: Iterable[Evidence]) -> list[Evidence]:
     return kept
 
 
+def _named_person(side: Side, acronyms: dict[str, str]) -> bool:
+    """Whether a side is a person for identity: said so, or a name that is no state or body.
+
+    Small models call a president "organisation" or "state"; "Russian President
+    Vladimir Putin" and a later part's "Putin" must still be one person.
+    """
+    if side.kind is ParticipantKind.person:
+        return True
+    name = side.name
+    return bool(
+        name
+        and side.title
+        and country_code(name) is None
+        and (known := organisation(name, acronyms)) is not None
+        and known.short is None  # not a body the tables or the article's acronyms know
+    )
+
+
 def _participants(
     sides: list[Side], text: str, acronyms: dict[str, str], doc_sha: str
 ) -> tuple[list[Participant], dict[int, str]]:
@@ -206,7 +224,7 @@ def _participants(
             title=s.title,
             organisation=(org.short or org.full) if org else None,
             state=state_code(s.state) or s.state,
-            is_person=s.kind is ParticipantKind.person,
+            is_person=_named_person(s, acronyms),
         )
         for s, org, name in zip(sides, orgs, names, strict=True)
     ]
