@@ -25,11 +25,11 @@ from extractor._exceptions import ResponseError
 from extractor.model.batch_api._http import BatchHTTP, ClosingClient
 from extractor.model.batch_api.base import (
     BatchHandle,
-    BatchNotEnded,
     BatchProgress,
     BatchRequest,
     BatchResult,
     BatchState,
+    ensure_ended,
     missing,
 )
 from extractor.model.batch_api.limits import ANTHROPIC_LIMITS, BatchLimits, check
@@ -167,12 +167,7 @@ class AnthropicBatches(ClosingClient):
     ) -> AsyncIterator[BatchResult]:
         """The results file's lines, then (with ``expected``) the requests it left out."""
         batch = await self._batch(handle)
-        progress = progress_of(batch)
-        if not progress.finished:
-            raise BatchNotEnded(
-                f"batch {handle.batch_id} has not ended (status {progress.status}): "
-                "poll it until it has"
-            )
+        ensure_ended(handle, progress_of(batch))
         url = batch.get("results_url") or f"/messages/batches/{handle.batch_id}/results"
         seen: set[str] = set()
         async for raw in self.http.lines(str(url), accept="application/binary"):

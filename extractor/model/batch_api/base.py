@@ -209,6 +209,15 @@ async def wait_until_finished(
         await asyncio.sleep(interval)
 
 
+def ensure_ended(handle: BatchHandle, progress: BatchProgress) -> None:
+    """Refuse to read results before the batch has ended: they would be partial."""
+    if not progress.finished:
+        raise BatchNotEnded(
+            f"batch {handle.batch_id} has not ended (status {progress.status}): "
+            "poll it until it has"
+        )
+
+
 def missing(expected: Iterable[str] | None, seen: set[str]) -> list[BatchResult]:
     """A ``missing`` result for each expected id not in ``seen``, in the order expected."""
     if expected is None:

@@ -29,12 +29,12 @@ from extractor._exceptions import ResponseError
 from extractor.model.batch_api._http import BatchHTTP, ClosingClient
 from extractor.model.batch_api.base import (
     BatchHandle,
-    BatchNotEnded,
     BatchProgress,
     BatchRequest,
     BatchResult,
     BatchState,
     Outcome,
+    ensure_ended,
     missing,
 )
 from extractor.model.batch_api.limits import OPENAI_LIMITS, BatchLimits, check
@@ -205,12 +205,7 @@ class OpenAIBatches(ClosingClient):
     ) -> AsyncIterator[BatchResult]:
         """The output file's lines, then the error file's, then (with ``expected``) the missing."""
         batch = await self._batch(handle)
-        progress = progress_of(batch)
-        if not progress.finished:
-            raise BatchNotEnded(
-                f"batch {handle.batch_id} has not ended (status {progress.status}): "
-                "poll it until it has"
-            )
+        ensure_ended(handle, progress_of(batch))
         seen: set[str] = set()
         for key in ("output_file_id", "error_file_id"):
             file_id = batch.get(key)
