@@ -16,8 +16,9 @@ attributes), every request's usage and llama.cpp ``timings``, the wall seconds,
 and the chunks LangExtract dropped as unparsable.
 
 How LangExtract is set up (one few-shot example, the one the project's prompt
-uses, ``prompts/examples/cica_ambassador.txt``, annotated below in LangExtract's
-terms):
+used until the prompt was shortened on 2026-12-02, kept as ``bench/peer_example_cica.txt``
+so the peer's figures in bench/README.md stay those of the setup that made them;
+annotated below in LangExtract's terms):
 
 - its OpenAI provider (``OpenAILanguageModel``) on the server's ``/v1`` URL, with
   schema constraints derived from the example (``use_schema_constraints``):
@@ -48,7 +49,7 @@ from langextract.core import data as lx_data
 from langextract.providers.openai import OpenAILanguageModel
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE_TEXT = REPO / "prompts" / "examples" / "cica_ambassador.txt"
+EXAMPLE_TEXT = REPO / "bench" / "peer_example_cica.txt"
 
 _DESCRIPTION = """
 From a news article about international organisations, extract in order of appearance:

@@ -1,8 +1,10 @@
 """What the model fills: flat records in the article's own words, one quote per field.
 
 This layer is sent to the model as the response model's JSON Schema, so every
-field description is an instruction the model reads; they are kept short
-because they travel with every request, and the prompt does not repeat them.
+field description is an instruction the model reads; they are kept to what
+the field's name and the prompt do not already say, because they travel with
+every request (the prompt's rules say which strings are copied word for word,
+so no description repeats it).
 
 Two choices shape it:
 
@@ -11,10 +13,11 @@ Two choices shape it:
   list: small models fill the flat shape and leave referenced participants
   nameless. The pipeline merges the same person met twice
   (``extractor.normalise.identity``).
-- **The evidence comes first.** A record opens with its sentences, and every
-  key is required in the schema sent (null where the article says nothing):
-  under constrained decoding a small model otherwise skips the optional keys
-  it most needs to write, such as a side's name.
+- **The evidence comes first.** A record opens with its sentences. Under
+  constrained decoding (json_schema mode) every key is required (null where
+  the article says nothing): a small model otherwise skips the optional keys
+  it most needs to write, such as a side's name. A hosted model in tools mode
+  is only required to give the evidence, sides, subject, status and stance.
 - **Every checked field has its own verbatim quote.** A claim carries the words
   naming its subject, the words stating the status and the words carrying the
   stance, besides the sentence that states it, so ``extractor.ground.support`` can
@@ -43,108 +46,75 @@ MAX_RECORDS = 60
 MAX_PHRASES = 8
 MAX_SKIP_NOTES = 5  # malformed records named one by one in a lenient parse; the rest counted
 
-_VERBATIM = "Verbatim."
-
 
 class _Draft(BaseModel):
     model_config = ConfigDict(extra="ignore", use_enum_values=False)
 
 
 class DraftParticipant(_Draft):
-    """A person, organisation or state: a side of a meeting, or who made or backed a claim."""
+    """A side, or who made or backed a claim."""
 
-    name: str | None = Field(
-        default=None, description="Personal name without title, as written; null if none."
-    )
-    title: str | None = Field(default=None, description="Role or office, in English (not checked).")
+    name: str | None = Field(default=None, description="Personal name, without title.")
+    title: str | None = None
     organisation: str | None = Field(
-        default=None, description="Organisation it acts for, as written; null for a state's envoy."
+        default=None, description="Organisation it acts for; null for a state's envoy."
     )
     state: str | None = Field(
-        default=None,
-        description="State it represents, as written (the ambassador OF this state, not the host).",
+        default=None, description="State it represents: the ambassador OF it, not the host."
     )
-    kind: ParticipantKind = Field(default=ParticipantKind.person, description="Not checked.")
+    kind: ParticipantKind = ParticipantKind.person
     mentions: list[str] = Field(
         min_length=1,
         max_length=MAX_MENTIONS,
-        description="Every way the article refers to it ('Zhang Ming', 'the Secretary-General'). "
-        + _VERBATIM,
+        description="Every way the article names it.",
     )
 
 
 class DraftMeeting(_Draft):
-    """One meeting, call or talk between two or more sides."""
+    """A meeting, call or talk between two or more sides."""
 
     quotes: list[str] = Field(
-        min_length=1,
-        max_length=MAX_QUOTES,
-        description="The sentences reporting it, naming at least one side. " + _VERBATIM,
+        min_length=1, max_length=MAX_QUOTES, description="The sentences reporting it."
     )
     sides: list[DraftParticipant] = Field(min_length=2, max_length=MAX_SIDES)
     status: MeetingStatus = Field(
-        default=MeetingStatus.held, description="held, or planned if only announced."
+        default=MeetingStatus.held, description="planned if only announced."
     )
-    format: MeetingFormat = Field(default=MeetingFormat.unknown, description="Not checked.")
-    date_text: str | None = Field(
-        default=None, description="Words dating it ('on Thursday'), as written; else null."
-    )
-    place: str | None = Field(default=None, description="Where, as written; else null.")
-    topics: list[str] = Field(
-        default_factory=list,
-        max_length=MAX_PHRASES,
-        description="What was discussed: short English phrases (not checked).",
-    )
+    format: MeetingFormat = MeetingFormat.unknown
+    date_text: str | None = Field(default=None, description="Words dating it ('on Thursday').")
+    place: str | None = None
+    topics: list[str] = Field(default_factory=list, max_length=MAX_PHRASES)
     outcomes: list[str] = Field(
-        default_factory=list,
-        max_length=MAX_PHRASES,
-        description="Agreements or decisions: short English phrases (not checked).",
+        default_factory=list, max_length=MAX_PHRASES, description="Agreements or decisions."
     )
 
 
 class DraftStatusClaim(_Draft):
-    """A statement about an entity's standing with an organisation or office."""
+    """An entity's standing with an organisation or office."""
 
     quotes: list[str] = Field(
-        min_length=1, max_length=MAX_QUOTES, description="The sentence stating it. " + _VERBATIM
+        min_length=1, max_length=MAX_QUOTES, description="The sentence stating it."
     )
-    subject: str = Field(description="Whose standing: a state, organisation or person, by name.")
-    subject_quote: str = Field(
-        description="Words in the claim naming or referring to the subject "
-        "('Myanmar', 'his country'). " + _VERBATIM
-    )
-    organisation: str = Field(description="The organisation, as written ('SCO', 'ASEAN').")
-    status: Status = Field(
-        description="chair: a rotating chairmanship; office_holder: an office such as "
-        "Secretary-General."
-    )
-    status_quote: str = Field(
-        description="Words stating the standing ('dialogue partner status'). " + _VERBATIM
-    )
-    stance: Stance = Field(
-        description="holds, seeks, applied, memorandum_signed, granted, welcomed or "
-        "supported (backs another's bid), declined, left."
-    )
+    subject: str = Field(description="Whose standing, by name.")
+    subject_quote: str = Field(description="Words naming the subject ('Myanmar', 'his country').")
+    organisation: str
+    status: Status = Field(description="chair: rotating chair; office_holder: an office.")
+    status_quote: str = Field(description="Words stating it ('dialogue partner status').")
+    stance: Stance = Field(description="supported: backs another's bid.")
     stance_quote: str | None = Field(
-        default=None,
-        description="Words carrying the stance ('was seeking', 'applied for'); "
-        "null for holds when no word says it. " + _VERBATIM,
+        default=None, description="Words carrying it ('was seeking'); null for holds if none."
     )
-    upgrade: bool = Field(default=False, description="True if it moves up to it (not checked).")
-    from_status: Status | None = Field(
-        default=None, description="The status it moves from, only if named (not checked)."
-    )
-    claimant: DraftParticipant | None = Field(default=None, description="Who said it, if anyone.")
+    upgrade: bool = Field(default=False, description="Moves up to it.")
+    from_status: Status | None = None
+    claimant: DraftParticipant | None = Field(default=None, description="Who said it.")
     supporters: list[DraftParticipant] = Field(
         default_factory=list, max_length=MAX_SIDES, description="Who welcomed or backed the bid."
     )
-    time_text: str | None = Field(
-        default=None, description="When it applies ('this year'), as written; else null."
-    )
+    time_text: str | None = Field(default=None, description="When it applies ('this year').")
 
 
 class DraftExtraction(_Draft):
-    """Every meeting and status claim the article reports."""
+    """The meetings and status claims the article reports."""
 
     meetings: list[DraftMeeting] = Field(default_factory=list, max_length=MAX_RECORDS)
     status_claims: list[DraftStatusClaim] = Field(default_factory=list, max_length=MAX_RECORDS)

@@ -194,10 +194,18 @@ async def test_a_thousand_documents_end_once_and_equal_the_live_path(tmp_path: P
 
     records = _records(out)
     assert sorted(records) == sorted(d.source for d in documents)
-    assert all(r["kind"] == "extraction" for r in records.values())
+    # A line fails with a 5% chance each time, drawn anew in every batch, so a document
+    # failing all three times is rare (0.05**3 of them: 0.125 in 1,000) but allowed: it is
+    # reported as an error record of its own, and everything else is an extraction.
+    lost = {s for s, r in records.items() if r["kind"] != "extraction"}
+    assert len(lost) <= 2
+    for source in lost:
+        assert records[source]["error_type"] == "TransportError"
+        assert "the batch request failed 3 times" in records[source]["message"]
     # About 5% of lines failed and were submitted again; about 10% of answers were re-asked.
     assert 30 <= stats["lines_failed"] <= 80
-    assert collected.report.resubmitted == stats["lines_failed"]
+    assert collected.report.resubmitted + collected.report.given_up == stats["lines_failed"]
+    assert collected.report.given_up == len(lost)
     assert 70 <= collected.report.reasked <= 140
     rounds = _request_rounds(state)
     first = [m for r, m in rounds if r == 1]
@@ -206,12 +214,15 @@ async def test_a_thousand_documents_end_once_and_equal_the_live_path(tmp_path: P
     assert len([1 for r, _ in reasks if r == 2]) >= 70
     assert all(m > 2 for _, m in reasks)  # every request of round 2 on is a re-ask
     # The live path on the same answers: the same records, and not one call.
-    live, calls = await _live_records(settings, documents, tmp_path)
+    answered = [d for d in documents if d.source not in lost]
+    live, calls = await _live_records(settings, answered, tmp_path)
     assert calls == 0
-    assert live == records
+    assert live == {s: r for s, r in records.items() if s not in lost}
     store = BatchStateFile(state)
     try:
-        assert store.document_states()["done"] == 1000
+        states = store.document_states()
+        assert states["done"] + states.get("failed", 0) == 1000
+        assert states.get("failed", 0) == len(lost)
         assert store.open_documents() == 0
     finally:
         store.close()

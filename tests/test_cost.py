@@ -70,10 +70,10 @@ ROUND: dict[str, Any] = {
 TABLE = PriceTable.model_validate(ROUND)
 
 # The seed's first request in fixtures/cassettes/000_8703ce6526d76945, counted with o200k_base
-# (bpe-openai, as in CALIBRATION's docstring): system prompt 1,115, tool schema 1,193, user
+# (bpe-openai, as in CALIBRATION's docstring): system prompt 683, tool schema 754, user
 # message 453, plus 9 of chat framing (3 a message, 3 a request); its first answer 1,330.
 # The cassette's own usage (1,000 prompt, 200 completion) is a placeholder, not a count.
-SEED_PROMPT_O200K = 1115 + 1193 + 453 + 9
+SEED_PROMPT_O200K = 683 + 754 + 453 + 9
 SEED_ANSWER_O200K = 1330
 
 

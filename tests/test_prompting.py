@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from extractor.ground.support import Article, review
 from extractor.model.prompting import load_prompt
 from extractor.read.document import document_from_text
 from extractor.schemas import DraftExtraction
@@ -23,6 +24,26 @@ def test_few_shot_answer_is_valid_and_grounded_in_its_article() -> None:
     text, answer = _example()
     draft = DraftExtraction.model_validate(answer, context={"aligner": Aligner(text.strip())})
     assert draft.meetings and draft.status_claims
+
+
+def test_few_shot_answer_passes_every_support_rule() -> None:
+    """Every record of the example is kept by the support check, with no finding at all: a
+    model copying its shape is never asked again because of it."""
+    text, answer = _example()
+    checked = review(DraftExtraction.model_validate(answer), Article(text.strip()))
+    assert checked.findings == []
+    assert len(checked.meetings) == len(answer["meetings"]) == 2
+    assert len(checked.claims) == len(answer["status_claims"]) == 3
+    assert checked.quotes_grounded == checked.quotes_returned > 0
+
+
+def test_the_static_prefix_is_the_same_bytes_for_every_article() -> None:
+    """The system message (instructions and example) does not depend on the article, so a
+    provider's prompt cache covers it; the article comes after it, in the user message."""
+    one = load_prompt().messages(document_from_text("BEIJING, July 14 (Xinhua) -- A met B.", "a"))
+    two = load_prompt().messages(document_from_text("Nothing happened here.", "b"))
+    assert one[0] == two[0] and one[0]["role"] == "system"
+    assert "A met B." in one[1]["content"] and "A met B." not in one[0]["content"]
 
 
 def test_version_has_declared_part_and_content_hash() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from extractor.model.providers.openai_chat import JSON_SCHEMA_PARAMS, TOOL_PARAMS
-from extractor.model.providers.schema import compact, shortened, strict
+from extractor.model.providers.openai_chat import _SHORTER, JSON_SCHEMA_PARAMS, TOOL_PARAMS
+from extractor.model.providers.schema import compact, shortened, strict, unbounded
 from extractor.schemas import DraftExtraction
 
 
@@ -35,7 +35,7 @@ def test_strict_drops_defaults_and_refs_with_siblings() -> None:
         assert "default" not in node
         if "$ref" in node:
             assert set(node) == {"$ref"}, node
-    status = schema["$defs"]["DraftMeeting"]["properties"]["status"]
+    status = schema["properties"]["meetings"]["items"]["properties"]["status"]
     assert status["enum"] == ["held", "planned"] and "description" in status
 
 
@@ -52,19 +52,52 @@ def test_shortened_halves_every_list_bound_but_not_below_its_minimum() -> None:
     schema = compact(DraftExtraction.model_json_schema())
     short = shortened(schema)
     assert short["properties"]["meetings"]["maxItems"] == 30
-    meeting = short["$defs"]["DraftMeeting"]["properties"]
+    meeting = short["properties"]["meetings"]["items"]["properties"]
     assert meeting["quotes"]["maxItems"] == 2
     assert meeting["sides"]["maxItems"] == 10 and meeting["sides"]["minItems"] == 2
     assert schema["properties"]["meetings"]["maxItems"] == 60  # a copy: the input stays
 
 
-def test_every_list_in_both_modes_is_bounded() -> None:
-    """A weak model cannot write an unbounded list in either mode: every array has maxItems."""
-    tool_schema = TOOL_PARAMS["tools"][0]["function"]["parameters"]
-    json_schema = JSON_SCHEMA_PARAMS["response_format"]["json_schema"]["schema"]
-    for schema in (tool_schema, json_schema):
-        arrays = [n for n in _walk(schema) if n.get("type") == "array"]
-        assert arrays and all(isinstance(n.get("maxItems"), int) for n in arrays)
+def _arrays(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    return [n for n in _walk(schema) if n.get("type") == "array"]
+
+
+def test_every_list_under_constrained_decoding_is_bounded() -> None:
+    """A weak model decoding against the schema cannot write an unbounded list: every array of
+    the json_schema mode, and of both modes' shorter re-ask, has maxItems."""
+    for schema in (
+        JSON_SCHEMA_PARAMS["response_format"]["json_schema"]["schema"],
+        _SHORTER["json_schema"]["response_format"]["json_schema"]["schema"],
+        _SHORTER["tools"]["tools"][0]["function"]["parameters"],
+    ):
+        arrays = _arrays(schema)
+        assert len(arrays) == 9 and all(isinstance(n.get("maxItems"), int) for n in arrays)
+
+
+def test_the_hosted_tool_schema_leaves_the_bounds_out() -> None:
+    """Tools mode, which hosted models decode freely, carries no maxItems (tokens only), and
+    keeps every minimum (two sides at least)."""
+    arrays = _arrays(TOOL_PARAMS["tools"][0]["function"]["parameters"])
+    assert len(arrays) == 9 and not any("maxItems" in n for n in arrays)
+    assert sum(n.get("minItems") == 2 for n in arrays) == 1
+
+
+def test_unbounded_keeps_a_property_named_maxitems() -> None:
+    """Only the keyword goes: a property that happens to be called maxItems stays."""
+    schema = {"type": "object", "properties": {"maxItems": {"type": "integer"}}, "maxItems": 3}
+    assert unbounded(schema) == {"type": "object", "properties": {"maxItems": {"type": "integer"}}}
+
+
+def test_compact_writes_a_definition_used_once_where_it_is_used() -> None:
+    """The meeting and claim (one use each) are inline; the participant (three uses) and the
+    status (two) stay definitions, and an inlined enum keeps its field's description."""
+    schema = compact(DraftExtraction.model_json_schema())
+    assert set(schema["$defs"]) == {"DraftParticipant", "Status"}
+    meeting = schema["properties"]["meetings"]["items"]
+    assert meeting["properties"]["sides"]["items"] == {"$ref": "#/$defs/DraftParticipant"}
+    stance = schema["properties"]["status_claims"]["items"]["properties"]["stance"]
+    assert "enum" in stance and stance["description"] == "supported: backs another's bid."
+    assert "#/$defs/DraftMeeting" not in repr(schema)
 
 
 def test_json_schema_mode_asks_for_strict_output() -> None:

@@ -44,7 +44,7 @@ from extractor.model.providers.base import (
     CutOff,
     Unreadable,
 )
-from extractor.model.providers.schema import compact, shortened
+from extractor.model.providers.schema import compact, shortened, unbounded
 from extractor.model.ratelimit import RateLimitHeaders
 from extractor.model.retry import after_tries, transport_error
 from extractor.schemas import DraftExtraction, Usage
@@ -64,20 +64,23 @@ def _tool_params() -> dict[str, Any]:
     """What instructor adds to a request so the answer fills our schema: the tool and its choice.
 
     The tool is forced (``tool_choice`` names it, one call only). The schema
-    travels with every request, so it is sent compact (``compact``).
+    travels with every request, so it is sent compact (``compact``);
+    ``TOOL_PARAMS`` leaves its list bounds out (``schema.unbounded`` says why).
     """
     _, params = _TOOLS.request_handler(response_model=_RESPONSE_MODEL, kwargs={"messages": []})
     return {k: compact(v) for k, v in params.items() if k in ("tools", "tool_choice")}
 
 
-TOOL_PARAMS = _tool_params()
+_BOUNDED = _tool_params()
+_TOOL = _BOUNDED["tools"][0]
+
+TOOL_PARAMS = {**_BOUNDED, "tools": [{**_TOOL, "input_schema": unbounded(_TOOL["input_schema"])}]}
 """The tool and tool choice every request carries (the same bytes for every article)."""
 
 TOOL_NAME: str = TOOL_PARAMS["tool_choice"]["name"]
 """The one tool an answer may use (``DraftExtraction``)."""
 
-_TOOL = TOOL_PARAMS["tools"][0]
-_SHORTER = {**TOOL_PARAMS, "tools": [{**_TOOL, "input_schema": shortened(_TOOL["input_schema"])}]}
+_SHORTER = {**_BOUNDED, "tools": [{**_TOOL, "input_schema": shortened(_TOOL["input_schema"])}]}
 
 # What instructor re-asks for: the answer did not parse or did not validate.
 _REASKABLE = (

@@ -32,7 +32,7 @@ from openai.types.chat import ChatCompletion
 from extractor._exceptions import ResponseError
 from extractor.model.chat import ChatEndpoint
 from extractor.model.providers.base import CutOff, Unreadable
-from extractor.model.providers.schema import compact, shortened, strict
+from extractor.model.providers.schema import compact, shortened, strict, unbounded
 from extractor.model.ratelimit import RateLimitHeaders
 from extractor.schemas import DraftExtraction, Usage
 from extractor.settings import Settings
@@ -51,10 +51,18 @@ _RESPONSE_MODEL = response_schema(DraftExtraction)
 def _tool_params() -> dict[str, Any]:
     """What instructor adds to a request so the answer fills our schema: the tool and its choice.
 
-    The schema travels with every request, so it is sent compact (``compact``).
+    The schema travels with every request, so it is sent compact (``compact``);
+    ``TOOL_PARAMS`` leaves its list bounds out (``schema.unbounded`` says why).
     """
     _, params = _TOOLS.request_handler(response_model=_RESPONSE_MODEL, kwargs={})
     return {k: compact(v) for k, v in params.items() if k != "messages"}
+
+
+def _with_parameters(params: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with the one tool's parameters replaced."""
+    tool = params["tools"][0]
+    function = {**tool["function"], "parameters": parameters}
+    return {**params, "tools": [{**tool, "function": function}]}
 
 
 def _json_schema_params() -> dict[str, Any]:
@@ -71,7 +79,10 @@ def _json_schema_params() -> dict[str, Any]:
     }
 
 
-TOOL_PARAMS = _tool_params()
+_BOUNDED_TOOL_PARAMS = _tool_params()
+_BOUNDED_PARAMETERS = _BOUNDED_TOOL_PARAMS["tools"][0]["function"]["parameters"]
+
+TOOL_PARAMS = _with_parameters(_BOUNDED_TOOL_PARAMS, unbounded(_BOUNDED_PARAMETERS))
 """The tool and tool choice every tools-mode request carries (the same bytes for every article)."""
 
 TOOL_NAME: str = TOOL_PARAMS["tool_choice"]["function"]["name"]
@@ -81,18 +92,7 @@ JSON_SCHEMA_PARAMS = _json_schema_params()
 """The response format every json_schema-mode request carries."""
 
 _SHORTER = {
-    "tools": {
-        **TOOL_PARAMS,
-        "tools": [
-            {
-                **TOOL_PARAMS["tools"][0],
-                "function": {
-                    **TOOL_PARAMS["tools"][0]["function"],
-                    "parameters": shortened(TOOL_PARAMS["tools"][0]["function"]["parameters"]),
-                },
-            }
-        ],
-    },
+    "tools": _with_parameters(_BOUNDED_TOOL_PARAMS, shortened(_BOUNDED_PARAMETERS)),
     "json_schema": {
         "response_format": {
             **JSON_SCHEMA_PARAMS["response_format"],

@@ -3,9 +3,13 @@
 Every request carries the schema, so it is sent in as few tokens as carry
 what a model learns from (``compact``). Constrained decoding and strict
 structured output want more of it: every object closed, every key required,
-no defaults, and no ``$ref`` with sibling keys (``strict``). A cut-off answer
-is asked again with every list bound halved (``shortened``), which a server
-decoding against the schema enforces and any model reads.
+no defaults, and no ``$ref`` with sibling keys (``strict``); and the list
+bounds (``maxItems``), which a server decoding against the schema enforces:
+they stop a weak model repeating a record until the token limit. A hosted
+model in tools mode decodes freely, so there the bounds are only tokens and
+are left out (``unbounded``); the answer's token budget and the draft models'
+own bounds still hold. A cut-off answer is asked again with every list bound
+halved (``shortened``), in both modes, since any model reads them.
 """
 
 from __future__ import annotations
@@ -14,36 +18,73 @@ import copy
 from typing import Any
 
 
-def compact(node: Any, *, in_properties: bool = False) -> Any:
+def compact(node: Any) -> Any:
     """The same JSON Schema in fewer tokens: nothing a model learns from is lost.
 
-    Per-field titles ("Date Text" for ``date_text``) repeat the key; a null or
-    empty default says nothing once every key is required; an enum's docstring
-    repeats its field's description; ``anyOf`` a type or null is one ``type``
-    list. A property that is named "title" or "default" stays.
+    Per-field titles ("Date Text" for ``date_text``) repeat the key; a default
+    says nothing once every key is required; an enum's docstring repeats its
+    field's description; ``anyOf`` a type or null is one ``type`` list; a
+    definition used once is written where it is used, which spares its name
+    and the reference (the participant, used three times, stays a definition).
+    A property that is named "title" or "default" stays.
 
-    Every property is listed as required (the answer still parses without
-    one: the draft models keep their defaults), so a model writes each key,
-    in order, null where the article says nothing, which strict structured
-    output also demands.
+    The keys listed as required are the draft's own (the evidence, the
+    sides, a claim's subject, status and stance), and an empty list goes: a
+    hosted model in tools mode writes what it has. ``strict``, for constrained
+    decoding, requires every key.
     """
+    return _compact(node, {}, set())
+
+
+def _single_use(schema: dict[str, Any]) -> set[str]:
+    """The definitions of ``schema`` that one reference alone uses."""
+    uses: dict[str, int] = {}
+
+    def count(sub: Any) -> None:
+        if isinstance(sub, list):
+            for v in sub:
+                count(v)
+        elif isinstance(sub, dict):
+            ref = sub.get("$ref")
+            if isinstance(ref, str):
+                name = ref.rsplit("/", 1)[-1]
+                uses[name] = uses.get(name, 0) + 1
+            for v in sub.values():
+                count(v)
+
+    count(schema)
+    return {name for name in schema["$defs"] if uses.get(name, 0) == 1}
+
+
+def _compact(node: Any, defs: dict[str, Any], inline: set[str], *, names: bool = False) -> Any:
     if isinstance(node, list):
-        return [compact(v) for v in node]
+        return [_compact(v, defs, inline) for v in node]
     if not isinstance(node, dict):
         return node
-    if in_properties:
-        return {k: compact(v) for k, v in node.items()}
+    if names:
+        return {k: _compact(v, defs, inline) for k, v in node.items()}
+    if isinstance(node.get("$defs"), dict):
+        defs, inline = node["$defs"], _single_use(node)
+        node = {k: v for k, v in node.items() if k != "$defs"}
+        kept = {k: v for k, v in defs.items() if k not in inline}
+        if kept:
+            node["$defs"] = kept
+    own_description = False
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in inline:
+        # The field's own description, not the definition's docstring, goes with it.
+        target = {k: v for k, v in defs[ref.rsplit("/", 1)[-1]].items() if k != "description"}
+        own_description = "description" in node
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
     out: dict[str, Any] = {}
     for key, value in node.items():
-        if key == "title" and isinstance(value, str):
+        if key in ("title", "default") and not isinstance(value, dict):
             continue
-        if key == "default" and value in (None, []):
+        if key == "description" and "enum" in node and not own_description:
             continue
-        if key == "description" and "enum" in node:
+        if key == "required" and value == []:
             continue
-        out[key] = compact(value, in_properties=key in ("properties", "$defs"))
-    if isinstance(out.get("properties"), dict):
-        out["required"] = list(out["properties"])
+        out[key] = _compact(value, defs, inline, names=key in ("properties", "$defs"))
     options = out.get("anyOf")
     if (
         isinstance(options, list)
@@ -87,6 +128,21 @@ def strict(schema: dict[str, Any]) -> dict[str, Any]:
             out["additionalProperties"] = False
             out["required"] = list(out.get("properties", {}))
         return out
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
+def unbounded(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` without ``maxItems`` (see the module docstring for when)."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        if not isinstance(node, dict):
+            return node
+        # A property named "maxItems" has a schema (a dict) for its value, and stays.
+        return {k: walk(v) for k, v in node.items() if k != "maxItems" or not isinstance(v, int)}
 
     result: dict[str, Any] = walk(schema)
     return result
