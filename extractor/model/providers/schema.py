@@ -15,6 +15,7 @@ halved (``shortened``), in both modes, since any model reads them.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 
@@ -22,10 +23,11 @@ def compact(node: Any) -> Any:
     """The same JSON Schema in fewer tokens: nothing a model learns from is lost.
 
     Per-field titles ("Date Text" for ``date_text``) repeat the key; a default
-    says nothing once every key is required; an enum's docstring repeats its
-    field's description; ``anyOf`` a type or null is one ``type`` list; a
-    definition used once is written where it is used, which spares its name
-    and the reference (the participant, used three times, stays a definition).
+    tells a model nothing it must write (the draft models keep theirs); an
+    enum's docstring repeats its field's description; ``anyOf`` a type or
+    null is one ``type`` list; a definition used once is written where it is
+    used, which spares its name and the reference (the participant, used
+    three times, stays a definition).
     A property that is named "title" or "default" stays.
 
     The keys listed as required are the draft's own (the evidence, the
@@ -34,6 +36,11 @@ def compact(node: Any) -> Any:
     decoding, requires every key.
     """
     return _compact(node, {}, set())
+
+
+def _ref_name(ref: str) -> str:
+    """The definition a ``$ref`` names: "DraftParticipant" for "#/$defs/DraftParticipant"."""
+    return ref.rsplit("/", 1)[-1]
 
 
 def _single_use(schema: dict[str, Any]) -> set[str]:
@@ -47,8 +54,7 @@ def _single_use(schema: dict[str, Any]) -> set[str]:
         elif isinstance(sub, dict):
             ref = sub.get("$ref")
             if isinstance(ref, str):
-                name = ref.rsplit("/", 1)[-1]
-                uses[name] = uses.get(name, 0) + 1
+                uses[_ref_name(ref)] = uses.get(_ref_name(ref), 0) + 1
             for v in sub.values():
                 count(v)
 
@@ -71,9 +77,9 @@ def _compact(node: Any, defs: dict[str, Any], inline: set[str], *, names: bool =
             node["$defs"] = kept
     own_description = False
     ref = node.get("$ref")
-    if isinstance(ref, str) and ref.rsplit("/", 1)[-1] in inline:
+    if isinstance(ref, str) and _ref_name(ref) in inline:
         # The field's own description, not the definition's docstring, goes with it.
-        target = {k: v for k, v in defs[ref.rsplit("/", 1)[-1]].items() if k != "description"}
+        target = {k: v for k, v in defs[_ref_name(ref)].items() if k != "description"}
         own_description = "description" in node
         node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
     out: dict[str, Any] = {}
@@ -114,7 +120,7 @@ def strict(schema: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(node, dict):
             return node
         if "$ref" in node and len(node) > 1:
-            target = defs[node["$ref"].rsplit("/", 1)[-1]]
+            target = defs[_ref_name(node["$ref"])]
             node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         out: dict[str, Any] = {}
         for key, value in node.items():
@@ -135,21 +141,27 @@ def strict(schema: dict[str, Any]) -> dict[str, Any]:
 
 def unbounded(schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``schema`` without ``maxItems`` (see the module docstring for when)."""
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        if not isinstance(node, dict):
-            return node
-        # A property named "maxItems" has a schema (a dict) for its value, and stays.
-        return {k: walk(v) for k, v in node.items() if k != "maxItems" or not isinstance(v, int)}
-
-    result: dict[str, Any] = walk(schema)
-    return result
+    return _rebound(schema, lambda node: None)
 
 
 def shortened(schema: dict[str, Any], factor: float = 0.5) -> dict[str, Any]:
     """A copy of ``schema`` with every ``maxItems`` scaled by ``factor`` (not below its minimum)."""
+
+    def half(node: dict[str, Any]) -> int:
+        floor = max(1, int(node.get("minItems", 1)))
+        return max(floor, int(node["maxItems"] * factor))
+
+    return _rebound(schema, half)
+
+
+def _rebound(
+    schema: dict[str, Any], bound: Callable[[dict[str, Any]], int | None]
+) -> dict[str, Any]:
+    """A copy of ``schema``, each list's ``maxItems`` set to ``bound(node)`` (dropped for None).
+
+    Only the keyword is touched: a property that happens to be named "maxItems"
+    has a schema (a dict) for its value, not a number.
+    """
     result = copy.deepcopy(schema)
 
     def walk(node: Any) -> None:
@@ -158,8 +170,10 @@ def shortened(schema: dict[str, Any], factor: float = 0.5) -> dict[str, Any]:
                 walk(v)
         elif isinstance(node, dict):
             if isinstance(node.get("maxItems"), int):
-                floor = max(1, int(node.get("minItems", 1)))
-                node["maxItems"] = max(floor, int(node["maxItems"] * factor))
+                if (new := bound(node)) is None:
+                    del node["maxItems"]
+                else:
+                    node["maxItems"] = new
             for v in node.values():
                 walk(v)
 
