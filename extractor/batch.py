@@ -257,10 +257,13 @@ async def iter_results(
     concurrency: int,
     skip: Skip | None = None,
     skip_sources: set[str] | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> AsyncIterator[tuple[int, Result | None]]:
     """``(input index, result)`` as each document completes; ``None`` for a skipped one.
 
-    The index counts documents, each row of a table file one. Raises
+    The index counts documents, each row of a table file one. ``shard=(k, n)``
+    takes only the documents whose index is ``k`` modulo ``n``: the part of
+    one of ``n`` processes sharing the run, each reading the same inputs. Raises
     ``ConfigurationError`` as soon as one document meets it, with the
     documents in flight cancelled: what was yielded before stays valid.
     """
@@ -271,10 +274,14 @@ async def iter_results(
     limiter = Limiter(concurrency)
     queue: asyncio.Queue[tuple[int, Result | None] | None] = asyncio.Queue()
 
+    part, parts = shard
+
     async def take() -> tuple[int, _Item] | None:
         async with lock:
-            item = await anext(items, None)
-            return None if item is None else (next(counter), item)
+            while (item := await anext(items, None)) is not None:
+                if (index := next(counter)) % parts == part:
+                    return index, item
+            return None
 
     async def one(item: _Item) -> Result | None:
         source = _source(item)

@@ -12,32 +12,25 @@ import gc
 import glob
 import json
 import logging
-import sys
-import time
 import typing
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from extractor import _exceptions, evaluation
+from extractor import evaluation
 from extractor._exceptions import ConfigurationError, ExtractorError
 from extractor.evaluation import load_gold
+from extractor.job import Job
 from extractor.model.cost import (
-    Price,
     estimate_run,
     format_estimate,
     no_price_message,
     settings_price,
 )
-from extractor.pipeline import aextract_indexed, prepare_resume
 from extractor.read.corpus import (
     PARQUET_MISSING,
     SUFFIXES_OF,
@@ -46,9 +39,10 @@ from extractor.read.corpus import (
     parquet_available,
 )
 from extractor.read.document import Document
-from extractor.schemas import DraftExtraction, ErrorRecord, Extraction, Result, Usage
+from extractor.schemas import DraftExtraction, Extraction
 from extractor.settings import InputFields, InputFormat, Settings
-from extractor.write import FORMATS, WRITERS, Format
+from extractor.workers import can_fork, run_workers
+from extractor.write import FORMATS
 
 app = typer.Typer(
     help="Grounded, typed records of meetings and status claims from news articles.",
@@ -349,6 +343,15 @@ def extract(
             rich_help_panel="Cost",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes sharing the run, for more documents a second than one core "
+            "keeps up with: each takes every N-th document and 1/N of --concurrency, of the "
+            "rate limits and of --max-cost. Needs -f jsonl -o FILE.",
+        ),
+    ] = 1,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log to stderr.")] = False,
 ) -> None:
     """Extract meetings and status claims from articles, as JSON."""
@@ -370,6 +373,8 @@ def extract(
     fields = InputFields(**given) if given else None
     if resume and (output is None or output_format != "jsonl"):
         raise _fail("--resume needs -f jsonl and -o FILE (the output it resumes)", 2)
+    if workers > 1:
+        _check_workers(workers, concurrency, output, output_format, gguf, record, dry_run)
     settings = _run_settings(
         replay,
         record,
@@ -393,6 +398,7 @@ def extract(
         input_format=input_format,
         input_fields=fields,
         published=published.date() if published else None,
+        workers=workers,
     )
 
     files = expand_paths(paths, input_format)
@@ -429,7 +435,7 @@ def extract(
     # One argument naming one article file (present or not), not a directory or glob that
     # matched one, nor a file of rows: the JSON output is then the object, not an array.
     single = len(paths) == 1 and files == paths and formats == {"text"}
-    job = _Job(files, settings, output_format, output, concurrency, single, resume)  # type: ignore[arg-type]
+    job = Job(files, settings, output_format, output, concurrency, single, resume)  # type: ignore[arg-type]
     job.rows = formats != {"text"}
     job.price, job.max_cost = price, max_cost
     # Everything loaded so far (the SDK, instructor, pydantic's schemas: most of
@@ -437,12 +443,36 @@ def extract(
     # full passes saves about a millisecond of CPU per document in a batch.
     gc.freeze()
     try:
-        code = asyncio.run(job.run())
+        code = run_workers(job, workers) if workers > 1 else asyncio.run(job.run())
     except ExtractorError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     except KeyboardInterrupt:
         raise _fail("interrupted", 130) from None
     raise typer.Exit(code)
+
+
+def _check_workers(
+    workers: int,
+    concurrency: int,
+    output: Path | None,
+    output_format: str,
+    gguf: Path | None,
+    record: Path | None,
+    dry_run: bool,
+) -> None:
+    """A one-line exit for what ``--workers`` cannot share."""
+    if dry_run:
+        return  # nothing runs
+    if output is None or output_format != "jsonl":
+        raise _fail("--workers needs -f jsonl and -o FILE (the workers append to one file)", 2)
+    if concurrency < workers:
+        raise _fail(f"--workers {workers} needs --concurrency {workers} or more", 2)
+    if gguf is not None:
+        raise _fail("--workers does not apply to --gguf: the local model serves one process", 2)
+    if record is not None:
+        raise _fail("--workers does not apply to --record: one process writes cassettes", 2)
+    if not can_fork():
+        raise _fail("--workers needs a platform that can fork processes (Linux, macOS)", 2)
 
 
 def _estimate_inputs(files: list[str], settings: Settings) -> Iterator[str | Document]:
@@ -457,206 +487,6 @@ def _estimate_inputs(files: list[str], settings: Settings) -> Iterator[str | Doc
         ):
             if isinstance(row, Document):
                 yield row
-
-
-@dataclass
-class _Job:
-    """One ``extract`` run: feeds the batch engine, writes results, shows progress."""
-
-    files: list[str]
-    settings: Settings
-    fmt: Format
-    output: Path | None
-    concurrency: int
-    single: bool
-    resume: bool
-    rows: bool = False
-    """Some input is a file of rows: how many documents the run has is known at its end."""
-    ok: int = 0
-    skipped: int = 0
-    tokens: int = 0
-    """Tokens this run paid for: prompt-cache reads and results from our cache excluded."""
-    prompt_cached: int = 0
-    """Prompt tokens the provider's prompt cache served (billed at a fraction)."""
-    from_cache: int = 0
-    """Results taken whole from the response cache: no request, no token spent now."""
-    dropped: int = 0
-    nulled: int = 0
-    quotes_cut: int = 0
-    failures: list[ErrorRecord] = field(default_factory=list)
-    price: Price | None = None
-    """What tokens cost with this model (None: no price known); the summary shows the spend."""
-    max_cost: float | None = None
-    spent: Usage = field(default_factory=Usage)
-    """Every token this run paid for, prompt-cache reads and writes apart."""
-    stopped: str | None = None
-
-    async def run(self) -> int:
-        state = None
-        if self.resume and self.output:
-            state = prepare_resume(self.output, self.settings)
-            if note := state.report(self.output):
-                typer.echo(f"extractor: {note}", err=True)
-        mode = "a" if state else "w"
-        out = open(self.output, mode, encoding="utf-8") if self.output else sys.stdout  # noqa: SIM115
-        writer = WRITERS[self.fmt](out, single=self.single)
-        started, cpu_started = time.monotonic(), time.process_time()
-        writer.start(appending=bool(state and state.kept))
-        try:
-            total = None if self.rows else len(self.files)
-            with _progress(total, enabled=self.rows or len(self.files) > 1) as advance:
-                results = aextract_indexed(
-                    self.files, settings=self.settings, concurrency=self.concurrency, resume=state
-                )
-                async for index, result in results:
-                    self._count(result)
-                    advance(self)
-                    if result is not None:
-                        writer.write(index, result)
-                    if self._over_budget():
-                        await results.aclose()  # cancels what is in flight; written stays
-                        break
-            writer.finish()
-        finally:
-            if self.output:
-                out.close()
-        if len(self.files) > 1 or self.resume or self.rows or self.stopped:
-            self._summary(time.monotonic() - started, time.process_time() - cpu_started)
-        elif cut := self._cut():
-            typer.echo(f"extractor: {cut} (the warnings say which)", err=True)
-        if self.stopped:
-            typer.echo(f"extractor: stopped: {self.stopped}", err=True)
-            return 1
-        return max((_exit_code(f) for f in self.failures), default=0)
-
-    def _over_budget(self) -> bool:
-        """Whether one more document of the average cost so far would pass ``--max-cost``."""
-        if self.max_cost is None or self.price is None or not self.ok:
-            return False
-        spent = self.price.cost(self.spent)
-        paid = self.ok - self.from_cache
-        average = spent / paid if paid else 0.0
-        if spent + average <= self.max_cost:
-            return False
-        self.stopped = (
-            f"${spent:.4f} spent of the --max-cost ${self.max_cost:g}, and the next document "
-            f"would cost about ${average:.4f} more; --resume goes on from here"
-        )
-        return True
-
-    def _count(self, result: Result | None) -> None:
-        if result is None:
-            self.skipped += 1
-        elif isinstance(result, ErrorRecord):
-            self.failures.append(result)
-            # Input errors already start with the source; others (a replay miss, a bug) do not.
-            source = "<stdin>" if result.source == "-" else result.source
-            message = result.message
-            if not message.startswith(f"{source}: "):
-                message = f"{source}: {message}"
-            typer.echo(f"extractor: error: {message}", err=True)
-        else:
-            self.ok += 1
-            usage = result.run.usage
-            if result.run.cached:
-                self.from_cache += 1
-            else:
-                self.tokens += usage.total_tokens - usage.cache_read_tokens
-                self.prompt_cached += usage.cache_read_tokens
-                self.spent = self.spent + usage
-            self.dropped += result.grounding.records_dropped
-            self.nulled += result.grounding.fields_nulled
-            self.quotes_cut += result.grounding.quotes_dropped
-
-    def _cut(self) -> str:
-        """What the support check removed, in words, or "" when it removed nothing."""
-        parts = [
-            f"{n} {what}"
-            for n, what in (
-                (self.dropped, "unsupported records dropped"),
-                (self.nulled, "unsupported fields set to null"),
-                (self.quotes_cut, "unsupported quotes dropped"),
-            )
-            if n
-        ]
-        return ", ".join(parts)
-
-    def _summary(self, seconds: float, cpu_seconds: float) -> None:
-        """One line for the whole batch; the CPU figure tells whether more concurrency can help.
-
-        A batch runs on one event loop, so when the CPU per document times the
-        documents per second nears a second per second, the client, not the
-        server, is the limit.
-        """
-        done = self.ok + len(self.failures)
-        rate = done / seconds if seconds > 0 else 0.0
-        cpu = f", {cpu_seconds / done * 1000:.1f} ms CPU each" if done else ""
-        cut = f"; {c}" if (c := self._cut()) else ""
-        typer.echo(
-            f"extractor: {self.ok} extracted, {len(self.failures)} errors, "
-            f"{self.skipped} skipped, {self._tokens()} in {seconds:.1f} s "
-            f"({rate:.1f} documents/s{cpu}){cut}",
-            err=True,
-        )
-
-    def _tokens(self) -> str:
-        """Tokens spent, told apart from what caches saved: a rerun from the cache spent
-        nothing, and prompt-cache reads cost a fraction of a prompt token."""
-        saved = []
-        if self.prompt_cached:
-            saved.append(f"+{self.prompt_cached:,} prompt tokens from the provider's cache")
-        if self.from_cache:
-            saved.append(f"{self.from_cache} {_plural(self.from_cache, 'result')} from the cache")
-        cost = ""
-        if self.price is not None and not self.price.local and self.settings.mode != "replay":
-            cost = f", ${self.price.cost(self.spent):.4f}"
-        return f"{self.tokens:,} tokens spent{cost}" + (f" ({'; '.join(saved)})" if saved else "")
-
-
-@contextmanager
-def _progress(total: int | None, *, enabled: bool) -> Iterator[Callable[[_Job], None]]:
-    """A progress bar on a terminal; nothing when stderr is piped.
-
-    ``total`` is None when rows of a table are read as the run goes: the bar
-    then counts documents done, without an end or a time remaining.
-    """
-    if not (enabled and sys.stderr.isatty()):
-        yield lambda job: None
-        return
-    columns = (
-        TextColumn("{task.completed}/{task.total} docs" if total else "{task.completed} docs"),
-        BarColumn(),
-        TextColumn(
-            "{task.fields[rate]:.1f}/s  {task.fields[tokens]:,} tokens  "
-            "{task.fields[errors]} errors"
-        ),
-        TimeRemainingColumn(),
-    )
-    started = time.monotonic()
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("extract", total=total, rate=0.0, tokens=0, errors=0)
-
-        def advance(job: _Job) -> None:
-            done = job.ok + len(job.failures) + job.skipped
-            elapsed = max(time.monotonic() - started, 1e-9)
-            bar.update(
-                task,
-                completed=done,
-                rate=done / elapsed,
-                tokens=job.tokens,
-                errors=len(job.failures),
-            )
-
-        yield advance
-
-
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else word + "s"
-
-
-def _exit_code(record: ErrorRecord) -> int:
-    cls = getattr(_exceptions, record.error_type, None)
-    return cls.exit_code if isinstance(cls, type) and issubclass(cls, ExtractorError) else 1
 
 
 @app.command("eval")

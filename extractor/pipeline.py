@@ -90,6 +90,7 @@ async def aextract_indexed(
     settings: Settings,
     concurrency: int = 4,
     resume: ResumeState | None = None,
+    shard: tuple[int, int] = (0, 1),
 ) -> AsyncGenerator[tuple[int, Result | None], None]:
     """``(index, result)`` for every document (a row counts as one) as it completes; what the
     CLI runs on.
@@ -97,7 +98,8 @@ async def aextract_indexed(
     With ``resume`` (from ``prepare_resume`` on an earlier output, which
     checks it was written with this model and prompt), a document already
     extracted (same source, same text), or an input that can never be read,
-    yields ``None`` instead of being extracted again.
+    yields ``None`` instead of being extracted again. ``shard=(k, n)``: only
+    every ``n``-th document from the ``k``-th, one process's part of a run.
     """
     settings.ensure_runnable()
     async with ModelClient(settings) as client:
@@ -107,6 +109,7 @@ async def aextract_indexed(
             concurrency=concurrency,
             skip=resume.skip if resume else None,
             skip_sources=resume.failed_for_good if resume else None,
+            shard=shard,
         ):
             yield item
 

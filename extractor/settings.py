@@ -299,6 +299,13 @@ class Settings(BaseSettings):
     )
     rpm: float | None = Field(default=None, gt=0, description="Client-side requests/minute.")
     tpm: float | None = Field(default=None, gt=0, description="Client-side tokens/minute.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Processes sharing the run (--workers): each keeps to its share of every "
+        "rate limit (given, or learned from the provider) and of each fleet server's "
+        "concurrency, so together they keep to the whole.",
+    )
     input_format: InputFormat = Field(
         default="auto",
         description="How inputs are read: auto (by extension: .jsonl/.ndjson, .csv, .tsv, "

@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 import extractor.batch
 import extractor.cli
-from extractor.cli import _Job, app
+from extractor.cli import app
+from extractor.job import Job
 from extractor.schemas import Extraction, Usage
 from extractor.settings import Settings
 
@@ -444,10 +445,10 @@ def test_summary_tells_spent_tokens_from_cached_ones(
     )
     paid = fresh.model_copy(update={"run": fresh.run.model_copy(update={"usage": usage})})
     cached = paid.model_copy(update={"run": paid.run.model_copy(update={"cached": True})})
-    job = _Job([], Settings(cache=False), "jsonl", None, 1, False, False)
+    job = Job([], Settings(cache=False), "jsonl", None, 1, False, False)
     for result in (paid, paid, cached):
-        job._count(result)
-    job._summary(1.0, 0.0)
+        job.count(result)
+    job.summary(1.0, 0.0)
     summary = capsys.readouterr().err.strip()
     assert summary.startswith(
         "extractor: 3 extracted, 0 errors, 0 skipped, 800 tokens spent "

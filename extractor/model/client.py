@@ -90,6 +90,7 @@ def build_transport(
             tpm=settings.tpm,
             headers=provider.rate_limit_headers,
             max_pause=settings.max_backoff,
+            share=1 / settings.workers,
         )
         network = RequestLogTransport(inner or NetworkTransport(), settings.provider)
         below = RateLimitedTransport(network, limiter)

@@ -370,13 +370,20 @@ def build_fleet(
             tpm=replica.tpm or settings.tpm,
             headers=rate_limit_headers,
             max_pause=settings.max_backoff,
+            share=1 / settings.workers,
         )
         network = RequestLogTransport(inner or NetworkTransport(), provider)
         servers.append(
             FleetServer(
                 url=replica.url,
                 transport=RateLimitedTransport(network, limiter),
-                concurrency=replica.concurrency or settings.replica_concurrency,
+                concurrency=_share(replica.concurrency or settings.replica_concurrency, settings),
             )
         )
     return FleetTransport(servers, max_rest=settings.max_backoff)
+
+
+def _share(concurrency: int | None, settings: Settings) -> int | None:
+    """This process's part of a server's concurrency when ``workers`` processes share it
+    (rounded down, at least one request: a server of concurrency 1 takes one from each)."""
+    return None if concurrency is None else max(1, concurrency // settings.workers)

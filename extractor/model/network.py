@@ -33,10 +33,15 @@ import httpx2
 from aiohttp.helpers import get_env_proxy_for_url
 from yarl import URL
 
-POOL = httpx2.Limits(max_connections=512, max_keepalive_connections=512, keepalive_expiry=60)
-"""Room for every document in flight, each idle connection kept for a minute.
-aiohttp keeps every idle connection up to ``max_connections`` (it has no
-separate keep-alive bound), so a connection is reused, not reopened, per request."""
+POOL = httpx2.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=60)
+"""As many connections as requests in flight, each idle one kept for a minute.
+
+The run's own limiter (``--concurrency``, a replica's ``#concurrency=``)
+bounds the requests in flight, so the pool adds no bound of its own: a fixed
+one (512 until 2026-12) silently held a run at 5,000 in flight to a tenth of
+its rate. aiohttp keeps every idle connection (it has no separate keep-alive
+bound), so a connection is reused, not reopened, per request.
+"""
 
 
 class NetworkTransport(httpx2.AsyncBaseTransport):

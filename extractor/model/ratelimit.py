@@ -84,16 +84,22 @@ class RateLimiter:
         clock: Callable[[], float] = time.monotonic,
         safety: float = 0.98,
         max_pause: float = 60.0,
+        share: float = 1.0,
     ) -> None:
-        """``headers``: the names the provider gives its limits (none: only ``Retry-After``)."""
+        """``headers``: the names the provider gives its limits (none: only ``Retry-After``).
+
+        ``share``: the part of every limit this process may use, given or learned
+        (``1 / workers`` when several processes share one account's limits).
+        """
         self.headers = headers or RateLimitHeaders()
         self.safety = safety
+        self.share = share
         self.max_pause = max_pause
         self.clock = clock
         self.target_rpm = rpm
         self.learned = rpm is None  # follow the provider's headers when not told
         self.slowdown = 1.0
-        self.tpm = tpm
+        self.tpm = tpm * share if tpm else tpm
         self._next_slot = 0.0
         self._tokens = float(tpm) if tpm else 0.0
         self._tokens_at = clock()
@@ -106,7 +112,7 @@ class RateLimiter:
     def interval(self) -> float:
         if not self.target_rpm:
             return 0.0
-        return 60.0 / (self.target_rpm * self.safety) * self.slowdown
+        return 60.0 / (self.target_rpm * self.safety * self.share) * self.slowdown
 
     async def acquire(self, tokens: int = 0) -> None:
         """Wait for this request's turn."""
