@@ -31,6 +31,7 @@ from extractor.model.cost import (
     no_price_message,
     settings_price,
 )
+from extractor.model.network import allow_open_files
 from extractor.read.corpus import (
     PARQUET_MISSING,
     SUFFIXES_OF,
@@ -442,6 +443,7 @@ def extract(
     # the heap) lives as long as the process; keeping it out of the collector's
     # full passes saves about a millisecond of CPU per document in a batch.
     gc.freeze()
+    _room_for(concurrency)
     try:
         code = run_workers(job, workers) if workers > 1 else asyncio.run(job.run())
     except ExtractorError as exc:
@@ -449,6 +451,22 @@ def extract(
     except KeyboardInterrupt:
         raise _fail("interrupted", 130) from None
     raise typer.Exit(code)
+
+
+_FILES_BESIDE_SOCKETS = 64
+"""Open files a run needs besides one socket per request: inputs, output, caches, logs."""
+
+
+def _room_for(concurrency: int) -> None:
+    """Make room for a socket per request in flight, or say at once why a run cannot have it."""
+    needed = concurrency + _FILES_BESIDE_SOCKETS
+    if (allowed := allow_open_files(needed)) < needed:
+        typer.echo(
+            f"extractor: warning: --concurrency {concurrency} needs about {needed} open files "
+            f"and this system allows {allowed} (ulimit -n); requests past that fail to "
+            "connect: lower --concurrency or raise the limit",
+            err=True,
+        )
 
 
 def _check_workers(

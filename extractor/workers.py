@@ -114,7 +114,10 @@ def run_workers(job: Job, workers: int) -> int:
     job.tally = _total(latest)
     cpu = time.process_time() - cpu_started + sum(r.cpu for r in latest.values())
     code = _account(job, latest, processes)
-    return max(code, job.finish(time.monotonic() - started, cpu, summary=True))
+    # An error that ended the workers' parts (a refused key) is the run's last word, as
+    # in one process; otherwise the one summary line for all of them.
+    summary = not any(report.error for report in latest.values())
+    return max(code, job.finish(time.monotonic() - started, cpu, summary=summary))
 
 
 def _total(reports: dict[int, _Report]) -> Tally:

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -278,3 +278,32 @@ async def test_parquet_without_pyarrow_ends_a_library_run(
     with pytest.raises(ConfigurationError, match="extractor\\[parquet\\]"):
         async for _ in aextract_paths([tmp_path / "c.parquet"], settings=settings):
             pass
+
+
+async def test_shards_split_the_documents_exactly_once_in_index_order() -> None:
+    """Three shards of 20 documents: each index in exactly one shard, the one of its
+    remainder, and each shard's results are its own documents."""
+    from extractor import Extraction, document_from_text
+    from extractor.pipeline import aextract_indexed
+    from extractor.testing.fakeserver import FakeServer
+
+    text = "Alpha met Beta in Geneva on Monday, officials said."
+    documents = [document_from_text(f"{text} Item {n}.", f"doc-{n}", meta=None) for n in range(20)]
+    taken: dict[int, list[tuple[int, Any]]] = {}
+    async with FakeServer(FakeServerConfig()) as server:
+        settings = Settings(
+            base_url=server.base_url, api_key="sk-test", model="fake-model", cache=False
+        )
+        for k in range(3):
+            taken[k] = [
+                item
+                async for item in aextract_indexed(
+                    documents, settings=settings, concurrency=4, shard=(k, 3)
+                )
+            ]
+    indexes = sorted(index for part in taken.values() for index, _ in part)
+    assert indexes == list(range(20))
+    for k, part in taken.items():
+        for index, result in part:
+            assert isinstance(result, Extraction) and index % 3 == k
+            assert result.document.source == f"doc-{index}"

@@ -728,3 +728,28 @@ def test_base_url_repeated_spreads_documents_over_the_servers(
     assert result.exit_code == 0, result.stderr
     assert len(_records(result.stdout)) == 8
     assert first_stats["requests"] > 0 and second_stats["requests"] > 0
+
+
+def test_a_concurrency_past_the_open_file_limit_is_warned_of_once(tmp_path: Path) -> None:
+    """With room for 300 open files and no way to raise it, --concurrency 1000 says so in
+    one line naming ulimit, and the run still goes on."""
+    resource = pytest.importorskip("resource")
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "extractor", "extract", str(SEED), *REPLAY, "--concurrency", "1000"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
+        check=False,
+        preexec_fn=low_limit,
+    )
+    assert done.returncode == 0, done.stderr
+    (warning,) = [line for line in done.stderr.splitlines() if "warning" in line]
+    assert "--concurrency 1000 needs about 1064 open files" in warning
+    assert "allows 300 (ulimit -n)" in warning
+    assert json.loads(done.stdout)["kind"] == "extraction"

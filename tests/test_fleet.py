@@ -291,6 +291,25 @@ def test_several_base_urls_build_a_fleet_with_each_servers_limits() -> None:
     assert limiters[0] is not limiters[1]
 
 
+def test_each_worker_takes_its_share_of_every_servers_limits() -> None:
+    """Two workers: each process gets half of a server's concurrency (at least one) and
+    paces at half its rpm, so together they keep to the server's limits."""
+    settings = Settings(
+        base_url=[
+            "http://127.0.0.1:1/v1#concurrency=8,rpm=600",
+            "http://127.0.0.1:2/v1#concurrency=1",
+        ],
+        api_key=KEY,
+        cache=False,
+        workers=2,
+    )
+    (fleet,) = [t for t in _chain(build_transport(settings)) if isinstance(t, FleetTransport)]
+    first, second = fleet.servers
+    assert (first.concurrency, second.concurrency) == (4, 1)
+    limiter = first.transport.limiter  # type: ignore[attr-defined]
+    assert limiter.interval == pytest.approx(60 / (600 * limiter.safety * 0.5))
+
+
 # --------------------------------------------------------------------------- over loopback
 
 

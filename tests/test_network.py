@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -14,7 +16,12 @@ import pytest
 
 from extractor import Settings, TransportError
 from extractor.model.client import ModelClient
-from extractor.model.network import NetworkTransport, _httpx2_error, env_proxy
+from extractor.model.network import (
+    NetworkTransport,
+    _httpx2_error,
+    allow_open_files,
+    env_proxy,
+)
 from extractor.model.retry import RetryingTransport
 from extractor.testing import FAKE_KEY, scripted_settings
 from extractor.text.align import Aligner
@@ -213,3 +220,49 @@ async def test_refused_first_connection_fails_fast_with_the_default_retries() ->
             await client.ask([{"role": "user", "content": "x"}], Aligner("x"))
     assert time.monotonic() - started < 2.0
     assert str(caught.value) == f"cannot reach the server at {url}: connection refused"
+
+
+async def test_as_many_requests_are_in_flight_as_the_caller_sends() -> None:
+    """600 requests at once, more than the 512 the pool once allowed: the server holds
+    every answer until all 600 have arrived, so a bound on the pool would hang here."""
+    count, arrived, everyone = 600, 0, asyncio.Event()
+    allow_open_files(2 * count + 64)  # both ends of each connection are in this process
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal arrived
+        await reader.readuntil(b"\r\n\r\n")
+        arrived += 1
+        if arrived == count:
+            everyone.set()
+        await everyone.wait()
+        writer.write(_reply(ANSWER))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=count)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v1/chat/completions"
+    async with server, httpx2.AsyncClient(transport=NetworkTransport()) as client:
+        calls = [client.post(url, json={"n": n}) for n in range(count)]
+        responses = await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+    assert arrived == count
+    assert all(r.status_code == 200 for r in responses)
+
+
+def test_the_open_file_limit_is_raised_as_far_as_a_run_needs() -> None:
+    """A process started with room for 256 files (hard limit 2,000) gets the 1,000 it
+    asks for, and the hard limit when it asks for more: the caller then warns."""
+    resource = pytest.importorskip("resource")
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2000:
+        pytest.skip(f"the hard open-file limit here is {hard}")
+    script = (
+        "import resource\n"
+        "from extractor.model.network import allow_open_files\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, 2000))\n"
+        "print(allow_open_files(1000), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+        "print(allow_open_files(3000), resource.getrlimit(resource.RLIMIT_NOFILE)[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["1000", "1000", "2000", "2000"]

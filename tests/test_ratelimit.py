@@ -155,3 +155,17 @@ def test_a_provider_that_names_no_limit_headers_is_paced_only_by_retry_after(
     limiter = RateLimiter(clock=clock, safety=1.0)
     limiter.observe(httpx2.Response(200, headers={"x-ratelimit-limit-requests": "120"}))
     assert limiter.target_rpm is None
+
+
+async def test_a_workers_share_paces_at_its_part_of_every_limit(clock: Clock) -> None:
+    """With half the limits (two workers), 60 rpm spaces one worker's requests 2 s apart,
+    a learned limit is halved too, and a token budget refills at half the rate."""
+    limiter = RateLimiter(rpm=60, clock=clock, safety=1.0, share=0.5)
+    assert limiter.interval == pytest.approx(2.0)
+    learned = RateLimiter(clock=clock, safety=1.0, headers=OPENAI, share=0.5)
+    learned.observe(httpx2.Response(200, headers={"x-ratelimit-limit-requests": "120"}))
+    assert learned.interval == pytest.approx(1.0)
+    tokens = RateLimiter(tpm=6000, clock=clock, share=0.5)
+    for _ in range(2):
+        await tokens.acquire(3000)
+    assert clock.now == pytest.approx(60.0)  # 3,000 at once, 3,000 more a minute later

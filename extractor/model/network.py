@@ -194,3 +194,27 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def allow_open_files(needed: int) -> int:
+    """Raise this process's open-file limit towards ``needed``; the limit it now has.
+
+    Every request in flight holds a socket, and many systems start a process
+    with room for 1,024 open files: a run at 5,000 in flight would fail its
+    connections past that with "too many open files". The soft limit may be
+    raised up to the hard one without privileges, so it is, as far as the run
+    needs; past the hard limit the caller tells the user (``ulimit -n``).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return needed
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return needed
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        return soft
+    return target

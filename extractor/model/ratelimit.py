@@ -101,7 +101,7 @@ class RateLimiter:
         self.slowdown = 1.0
         self.tpm = tpm * share if tpm else tpm
         self._next_slot = 0.0
-        self._tokens = float(tpm) if tpm else 0.0
+        self._tokens = float(self.tpm) if self.tpm else 0.0
         self._tokens_at = clock()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
