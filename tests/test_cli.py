@@ -35,7 +35,9 @@ def _invoke(*args: str, stdin: str | None = None) -> Any:
     return runner.invoke(app, list(args), input=stdin)
 
 
-def _subprocess(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+def _subprocess(
+    *args: str, cwd: Path, stdin: bytes | None = None, **popen: Any
+) -> subprocess.CompletedProcess:
     """Run ``python -m extractor`` as a user would, with the test's cleaned environment."""
     return subprocess.run(
         [sys.executable, "-m", "extractor", *args],
@@ -45,6 +47,7 @@ def _subprocess(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess
         env=dict(os.environ),
         timeout=120,
         check=False,
+        **popen,
     )
 
 
@@ -738,16 +741,10 @@ def test_a_concurrency_past_the_open_file_limit_is_warned_of_once(tmp_path: Path
     def low_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300))
 
-    done = subprocess.run(
-        [sys.executable, "-m", "extractor", "extract", str(SEED), *REPLAY, "--concurrency", "1000"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=120,
-        check=False,
-        preexec_fn=low_limit,
-    )
+    done = _subprocess(
+        "extract", str(SEED), *REPLAY, "--concurrency", "1000",
+        cwd=tmp_path, text=True, preexec_fn=low_limit,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     (warning,) = [line for line in done.stderr.splitlines() if "warning" in line]
     assert "--concurrency 1000 needs about 1064 open files" in warning
