@@ -94,6 +94,9 @@ def run_workers(job: Job, workers: int) -> int:
         pipes[receive] = process
     processes = list(pipes.values())
     latest: dict[int, _Report] = {}
+    # A SIGTERM (a scheduler's kill, ``timeout``) ends the workers with the parent, as it
+    # ends a one-process run, instead of leaving them writing on with nobody reading.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         with progress(None if job.rows else len(job.files), enabled=True) as advance:
             while pipes:
@@ -107,8 +110,16 @@ def run_workers(job: Job, workers: int) -> int:
                     latest[report.worker] = report
                     advance(_total(latest))
     except KeyboardInterrupt:
-        _interrupt(processes)
+        _interrupt(processes, signal.SIGINT)
         raise
+    except _Terminated:
+        _interrupt(processes, signal.SIGTERM)
+        typer.echo(
+            "extractor: error: terminated; the lines written stay, --resume goes on", err=True
+        )
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     for process in processes:
         process.join()
     job.tally = _total(latest)
@@ -151,11 +162,20 @@ def _account(job: Job, reports: dict[int, _Report], processes: list[Any]) -> int
     return code
 
 
-def _interrupt(processes: list[Any]) -> None:
-    """Ctrl-C: every worker ends as a one-process run would (what is written stays)."""
+class _Terminated(Exception):
+    """The parent was sent SIGTERM."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def _interrupt(processes: list[Any], signum: int) -> None:
+    """Ctrl-C or SIGTERM: every worker ends as a one-process run would (what is written
+    stays); one that does not end within ten seconds is killed."""
     for process in processes:
         if process.is_alive() and process.pid is not None:
-            os.kill(process.pid, signal.SIGINT)  # also reached them if the parent alone got it
+            os.kill(process.pid, signum)  # also reaches them if the parent alone got it
     for process in processes:
         process.join(timeout=10)
         if process.is_alive():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
 from collections import Counter
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -193,3 +195,41 @@ def test_a_budget_stop_in_one_worker_becomes_the_runs_stop() -> None:
     }
     assert _account(job, reports, [_Ended(0), _Ended(0)]) == 0
     assert job.stopped == "budget"
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+def test_a_sigterm_to_the_parent_ends_every_worker_and_resume_finishes(tmp_path: Path) -> None:
+    """SIGTERM to the CLI mid-run: its workers end with it (none left writing), the lines
+    written are whole, exit 143; --resume then finishes every document once."""
+    articles = _articles(tmp_path / "in", 200)
+    out = tmp_path / "out.jsonl"
+    args = ["-f", "jsonl", "-o", str(out), "--concurrency", "4", "--workers", "2", "--no-cache"]
+    base_url, stop, _ = run_in_thread(FakeServerConfig(latency=0.05))
+    try:
+        proc = _cli([str(tmp_path / "in"), *args], base_url, tmp_path / "c.sqlite")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            not out.exists() or out.read_text(encoding="utf-8").count("\n") < 10
+        ):
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert len(workers) == 2
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 143, err
+        assert "terminated" in err and "--resume" in err
+        assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+        written = len(_lines(out))  # every line whole
+        assert 10 <= written < 200
+        resumed = _cli([str(tmp_path / "in"), *args, "--resume"], base_url, tmp_path / "c.sqlite")
+        _, err = resumed.communicate(timeout=120)
+    finally:
+        stop()
+    assert resumed.returncode == 0, err
+    sources = Counter(_source(r) for r in _lines(out))
+    assert set(sources) == {str(p) for p in articles} and max(sources.values()) == 1
