@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import glob
 import json
 import logging
-import typing
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +18,20 @@ import typer
 from pydantic import ValidationError
 
 from extractor import evaluation
+from extractor._cli_common import (
+    DateFieldOption,
+    DateOption,
+    IdFieldOption,
+    InputFormatOption,
+    LanguageFieldOption,
+    OutletFieldOption,
+    TextFieldOption,
+    TitleFieldOption,
+    UrlFieldOption,
+    check_input_format,
+    fail,
+    input_fields,
+)
 from extractor._exceptions import ConfigurationError, ExtractorError
 from extractor.evaluation import load_gold
 from extractor.job import Job
@@ -34,14 +44,12 @@ from extractor.model.cost import (
 from extractor.model.network import allow_open_files
 from extractor.read.corpus import (
     PARQUET_MISSING,
-    SUFFIXES_OF,
     format_of,
-    iter_documents,
     parquet_available,
 )
-from extractor.read.document import Document
+from extractor.read.paths import counted_inputs, directory_suffixes, expand_paths
 from extractor.schemas import DraftExtraction, Extraction
-from extractor.settings import InputFields, InputFormat, Settings
+from extractor.settings import Settings
 from extractor.workers import can_fork, run_workers
 from extractor.write import FORMATS
 
@@ -51,14 +59,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-_TEXT_SUFFIXES = {".txt", ".text", ".md", ".html", ".htm"}
-_INPUT_FORMATS: tuple[str, ...] = typing.get_args(InputFormat)
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"extractor: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -73,33 +73,6 @@ def _configure_logging(verbose: bool) -> None:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     elif not root.handlers:
         root.addHandler(logging.NullHandler())
-
-
-def _directory_suffixes(input_format: str) -> set[str]:
-    """What a directory stands for: text files, or with ``--input-format F`` the files of F
-    (a folder of news-please's one-JSON-per-article output with ``--input-format json``)."""
-    if input_format in SUFFIXES_OF:
-        return set(SUFFIXES_OF[input_format])
-    return _TEXT_SUFFIXES
-
-
-def expand_paths(args: list[str], input_format: str = "auto") -> list[str]:
-    """Files named, files under directories (text-like suffixes), and glob matches."""
-    found: list[str] = []
-    suffixes = _directory_suffixes(input_format)
-    for arg in args:
-        path = Path(arg)
-        if arg == "-" or path.is_file():
-            found.append(arg)
-        elif path.is_dir():
-            found += sorted(
-                str(p) for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
-            )
-        elif any(ch in arg for ch in "*?[") and (matches := sorted(glob.glob(arg, recursive=True))):
-            found += [m for m in matches if Path(m).is_file()]
-        else:
-            found.append(arg)  # reported as missing, in its place in the output
-    return found
 
 
 # Options shared by the commands that run the model. Env-var hints are written
@@ -182,14 +155,6 @@ RecordOption = Annotated[
 NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Do not use the response cache.")]
 
 
-def _field_option(what: str, defaults: tuple[str, ...]) -> Any:
-    return typer.Option(
-        help=f"Row field holding the {what} (default: the first of {', '.join(defaults)}).",
-        rich_help_panel="Corpus input",
-    )
-
-
-_FIELD_DEFAULTS = InputFields()
 ConcurrencyOption = Annotated[
     int,
     typer.Option(
@@ -206,7 +171,7 @@ def _run_settings(
     ``call=False`` (a dry run) needs no key: nothing is sent.
     """
     if replay and record:
-        raise _fail("--replay and --record exclude each other", 2)
+        raise fail("--replay and --record exclude each other", 2)
     overrides.update(
         mode="replay" if replay else "record" if record else None, cassette_dir=replay or record
     )
@@ -217,11 +182,11 @@ def _run_settings(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "settings"
-        raise _fail(
+        raise fail(
             f"invalid setting {where}: {first['msg']}", ConfigurationError.exit_code
         ) from None
     except ExtractorError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+        raise fail(str(exc), exc.exit_code) from None
     return settings
 
 
@@ -281,36 +246,15 @@ def extract(
             "reading the whole answer (each retry gets its own)."
         ),
     ] = None,
-    input_format: Annotated[
-        str,
-        typer.Option(
-            help="How inputs are read: auto (by extension: .jsonl/.ndjson, .csv, .tsv, .json, "
-            ".parquet are rows of articles; other files are one article each), or one of "
-            "text, jsonl, csv, tsv, json, parquet for every input.",
-            rich_help_panel="Corpus input",
-        ),
-    ] = "auto",
-    text_field: Annotated[str | None, _field_option("text", _FIELD_DEFAULTS.text)] = None,
-    id_field: Annotated[str | None, _field_option("input's id", _FIELD_DEFAULTS.id)] = None,
-    date_field: Annotated[
-        str | None, _field_option("publication date", _FIELD_DEFAULTS.date)
-    ] = None,
-    url_field: Annotated[str | None, _field_option("URL", _FIELD_DEFAULTS.url)] = None,
-    title_field: Annotated[str | None, _field_option("title", _FIELD_DEFAULTS.title)] = None,
-    outlet_field: Annotated[str | None, _field_option("outlet", _FIELD_DEFAULTS.outlet)] = None,
-    language_field: Annotated[
-        str | None, _field_option("language code", _FIELD_DEFAULTS.language)
-    ] = None,
-    published: Annotated[
-        datetime | None,
-        typer.Option(
-            "--date",
-            formats=["%Y-%m-%d"],
-            help="Publication date (YYYY-MM-DD) of every article that has none of its own "
-            "(from its row or header); a dateline in the text still wins.",
-            rich_help_panel="Corpus input",
-        ),
-    ] = None,
+    input_format: InputFormatOption = "auto",
+    text_field: TextFieldOption = None,
+    id_field: IdFieldOption = None,
+    date_field: DateFieldOption = None,
+    url_field: UrlFieldOption = None,
+    title_field: TitleFieldOption = None,
+    outlet_field: OutletFieldOption = None,
+    language_field: LanguageFieldOption = None,
+    published: DateOption = None,
     dry_run: Annotated[
         bool,
         typer.Option(
@@ -358,22 +302,19 @@ def extract(
     """Extract meetings and status claims from articles, as JSON."""
     _configure_logging(verbose)
     if output_format not in FORMATS:
-        raise _fail(f"unknown format {output_format!r}: use {', '.join(FORMATS)}", 2)
-    if input_format not in _INPUT_FORMATS:
-        raise _fail(f"unknown input format {input_format!r}: use {', '.join(_INPUT_FORMATS)}", 2)
-    named = {
-        "text": text_field,
-        "id": id_field,
-        "date": date_field,
-        "url": url_field,
-        "title": title_field,
-        "outlet": outlet_field,
-        "language": language_field,
-    }
-    given = {k: (v,) for k, v in named.items() if v}
-    fields = InputFields(**given) if given else None
+        raise fail(f"unknown format {output_format!r}: use {', '.join(FORMATS)}", 2)
+    check_input_format(input_format)
+    fields = input_fields(
+        text=text_field,
+        id=id_field,
+        date=date_field,
+        url=url_field,
+        title=title_field,
+        outlet=outlet_field,
+        language=language_field,
+    )
     if resume and (output is None or output_format != "jsonl"):
-        raise _fail("--resume needs -f jsonl and -o FILE (the output it resumes)", 2)
+        raise fail("--resume needs -f jsonl and -o FILE (the output it resumes)", 2)
     if workers > 1:
         _check_workers(workers, concurrency, output, output_format, gguf, record, dry_run)
     settings = _run_settings(
@@ -404,17 +345,17 @@ def extract(
 
     files = expand_paths(paths, input_format)
     if not files:
-        looked = ", ".join(sorted(_directory_suffixes(input_format)))
-        raise _fail(f"no input files in {' '.join(paths)} (looked for {looked})", 3)
+        looked = ", ".join(sorted(directory_suffixes(input_format)))
+        raise fail(f"no input files in {' '.join(paths)} (looked for {looked})", 3)
     formats = {format_of(f, settings.input_format) for f in files}
     if "parquet" in formats and not parquet_available():
-        raise _fail(PARQUET_MISSING, ConfigurationError.exit_code)
+        raise fail(PARQUET_MISSING, ConfigurationError.exit_code)
     if "-" in files and format_of("-", settings.input_format) != "text":
-        raise _fail(f"--input-format {input_format} reads rows from files, not stdin", 2)
+        raise fail(f"--input-format {input_format} reads rows from files, not stdin", 2)
     price = settings_price(settings, price_in=price_in, price_out=price_out)
     if dry_run or max_cost is not None:
         estimate = estimate_run(
-            _estimate_inputs(files, settings), settings, price_in=price_in, price_out=price_out
+            counted_inputs(files, settings), settings, price_in=price_in, price_out=price_out
         )
         if dry_run:
             typer.echo(format_estimate(estimate))
@@ -422,13 +363,13 @@ def extract(
                 typer.echo(f"extractor: cannot be read: {reason}", err=True)
             raise typer.Exit(0)
         if price is None:
-            raise _fail(
+            raise fail(
                 "--max-cost needs a price: " + no_price_message(settings.provider, settings.model),
                 2,
             )
         assert max_cost is not None
         if (expected := estimate.price_live or 0.0) > max_cost:
-            raise _fail(
+            raise fail(
                 f"the run is estimated at ${expected:.4f}, over --max-cost ${max_cost:g} "
                 "(--dry-run shows the figures)",
                 2,
@@ -447,9 +388,9 @@ def extract(
     try:
         code = run_workers(job, workers) if workers > 1 else asyncio.run(job.run())
     except ExtractorError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+        raise fail(str(exc), exc.exit_code) from None
     except KeyboardInterrupt:
-        raise _fail("interrupted", 130) from None
+        raise fail("interrupted", 130) from None
     raise typer.Exit(code)
 
 
@@ -482,29 +423,15 @@ def _check_workers(
     if dry_run:
         return  # nothing runs
     if output is None or output_format != "jsonl":
-        raise _fail("--workers needs -f jsonl and -o FILE (the workers append to one file)", 2)
+        raise fail("--workers needs -f jsonl and -o FILE (the workers append to one file)", 2)
     if concurrency < workers:
-        raise _fail(f"--workers {workers} needs --concurrency {workers} or more", 2)
+        raise fail(f"--workers {workers} needs --concurrency {workers} or more", 2)
     if gguf is not None:
-        raise _fail("--workers does not apply to --gguf: the local model serves one process", 2)
+        raise fail("--workers does not apply to --gguf: the local model serves one process", 2)
     if record is not None:
-        raise _fail("--workers does not apply to --record: one process writes cassettes", 2)
+        raise fail("--workers does not apply to --record: one process writes cassettes", 2)
     if not can_fork():
-        raise _fail("--workers needs a platform that can fork processes (Linux, macOS)", 2)
-
-
-def _estimate_inputs(files: list[str], settings: Settings) -> Iterator[str | Document]:
-    """What a run would read, for ``--dry-run``: article files as paths, table files as rows."""
-    for name in files:
-        fmt = format_of(name, settings.input_format)
-        if fmt == "text":
-            yield name
-            continue
-        for row in iter_documents(
-            name, fmt, settings.input_fields, max_bytes=settings.max_input_bytes
-        ):
-            if isinstance(row, Document):
-                yield row
+        raise fail("--workers needs a platform that can fork processes (Linux, macOS)", 2)
 
 
 @app.command("eval")
@@ -550,7 +477,7 @@ def evaluate_command(
         cases = load_gold(gold)
         report = asyncio.run(evaluation.evaluate(cases, settings, concurrency))
     except ExtractorError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+        raise fail(str(exc), exc.exit_code) from None
     typer.echo(evaluation.format_table(report))
     if json_out:
         evaluation.write_json(report, json_out)

@@ -116,3 +116,53 @@ def test_dry_run_prints_the_batch_price_and_calls_nothing(
     assert "documents: 3; requests: 3" in result.stdout
     assert stats["requests"] == before
     assert not (tmp_path / "out.jsonl.batch.sqlite").exists()
+
+
+def test_submit_reads_a_corpus_by_the_fields_named_as_extract_does(
+    tmp_path: Path, server: tuple[str, dict[str, Any]]
+) -> None:
+    """Rows whose fields have names of their own (``story``, ``day``, ``key``), named by
+    ``--text-field`` and the like: each record carries the row's id and date; without the
+    options the same rows are error records, as in ``extract``."""
+    base_url, _ = server
+    corpus = tmp_path / "rows.jsonl"
+    rows = [
+        {"key": f"r-{n}", "day": f"2024-05-2{n}", "story": text}
+        for n, text in enumerate(
+            [
+                "Foreign Minister Murat Nurtleu met Foreign Minister Wang Yi in Astana on Monday.",
+                "Ambassador Li Wei met Minister Sara Khan in Tashkent on Friday to discuss trade.",
+            ]
+        )
+    ]
+    corpus.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    common = ("--base-url", base_url, "--key", FAKE_KEY)
+
+    def run(out: Path, *fields: str) -> list[dict[str, Any]]:
+        submitted = _invoke("batch", "submit", corpus, "--model", "gpt-4o-mini", "-o", out,
+                            *fields, *common)  # fmt: skip
+        assert submitted.exit_code == 0, submitted.stderr
+        _invoke("batch", "collect", "-o", out, "--wait", "--interval", "0", *common)
+        return [orjson.loads(line) for line in out.read_text("utf-8").splitlines()]
+
+    named = run(tmp_path / "named.jsonl", "--text-field", "story", "--date-field", "day",
+                "--id-field", "key")  # fmt: skip
+    documents = sorted((r["document"] for r in named), key=lambda d: d["input_id"])
+    assert [r["kind"] for r in named] == ["extraction", "extraction"]
+    assert [(d["input_id"], d["published"]) for d in documents] == [
+        ("r-0", "2024-05-20"),
+        ("r-1", "2024-05-21"),
+    ]
+    assert {d["offsets_refer_to"] for d in documents} == {"body"}  # the row's text, not a file
+    unnamed = run(tmp_path / "unnamed.jsonl")
+    assert [r["kind"] for r in unnamed] == ["error", "error"]
+
+
+def test_an_unknown_input_format_is_one_line_as_for_extract(tmp_path: Path) -> None:
+    """The corpus options are extract's own: the same check, the same line."""
+    result = _invoke("batch", "submit", tmp_path, "--input-format", "xml", "-o", tmp_path / "o")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "extractor: error: unknown input format 'xml': use auto, text, jsonl, csv, tsv, json, "
+        "parquet"
+    ]

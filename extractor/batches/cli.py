@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-import typing
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -22,6 +20,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from extractor import _exceptions
+from extractor._cli_common import (
+    DateFieldOption,
+    DateOption,
+    IdFieldOption,
+    InputFormatOption,
+    LanguageFieldOption,
+    OutletFieldOption,
+    TextFieldOption,
+    TitleFieldOption,
+    UrlFieldOption,
+    check_input_format,
+    fail,
+    input_fields,
+)
 from extractor._exceptions import ExtractorError
 from extractor.batches.engine import (
     Engine,
@@ -31,7 +43,8 @@ from extractor.batches.engine import (
 )
 from extractor.batches.state import BatchStateFile
 from extractor.model.batch_api import BatchProgress
-from extractor.settings import InputFormat, Settings
+from extractor.read.paths import counted_inputs, expand_paths
+from extractor.settings import Settings
 
 T = TypeVar("T")
 
@@ -44,7 +57,6 @@ batch_app = typer.Typer(
 )
 
 STATE_SUFFIX = ".batch.sqlite"
-_INPUT_FORMATS: tuple[str, ...] = typing.get_args(InputFormat)
 
 OutputOption = Annotated[
     Path, typer.Option("--output", "-o", help="The JSONL output the records go to.")
@@ -64,11 +76,6 @@ WaitOption = Annotated[bool, typer.Option("--wait", help="Poll until every batch
 IntervalOption = Annotated[float, typer.Option(min=0, help="Seconds between polls with --wait.")]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"extractor: error: {message}", err=True)
-    return typer.Exit(code)
-
-
 def _note(message: str) -> None:
     typer.echo(f"extractor: {message}", err=True)
 
@@ -77,7 +84,7 @@ def _state_path(output: Path | None, state: Path | None) -> Path:
     if state is not None:
         return state
     if output is None:
-        raise _fail("name the run: -o OUTPUT (its state is beside it) or --state FILE", 2)
+        raise fail("name the run: -o OUTPUT (its state is beside it) or --state FILE", 2)
     return output.with_name(output.name + STATE_SUFFIX)
 
 
@@ -86,18 +93,18 @@ def _run(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(make())
     except ExtractorError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+        raise fail(str(exc), exc.exit_code) from None
     except KeyboardInterrupt:
-        raise _fail("interrupted (run the command again to go on)", 130) from None
+        raise fail("interrupted (run the command again to go on)", 130) from None
 
 
 def _open_state(path: Path, *, must_exist: bool, exclusive: bool = True) -> BatchStateFile:
     if must_exist and not path.is_file():
-        raise _fail(f"no batch state at {path}: run 'extractor batch submit' first", 2)
+        raise fail(f"no batch state at {path}: run 'extractor batch submit' first", 2)
     try:
         return BatchStateFile(path, exclusive=exclusive)
     except ExtractorError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+        raise fail(str(exc), exc.exit_code) from None
 
 
 def _summary(report: Report) -> str:
@@ -138,13 +145,15 @@ def submit(
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="No response cache.")] = False,
     cache_path: Annotated[Path | None, typer.Option(help="Response cache file.")] = None,
-    input_format: Annotated[
-        str, typer.Option(help="auto, or one of text, jsonl, csv, tsv, json, parquet.")
-    ] = "auto",
-    published: Annotated[
-        datetime | None,
-        typer.Option("--date", formats=["%Y-%m-%d"], help="Publication date of undated articles."),
-    ] = None,
+    input_format: InputFormatOption = "auto",
+    text_field: TextFieldOption = None,
+    id_field: IdFieldOption = None,
+    date_field: DateFieldOption = None,
+    url_field: UrlFieldOption = None,
+    title_field: TitleFieldOption = None,
+    outlet_field: OutletFieldOption = None,
+    language_field: LanguageFieldOption = None,
+    published: DateOption = None,
     state: StateOption = None,
     dry_run: Annotated[
         bool,
@@ -154,10 +163,7 @@ def submit(
     ] = False,
 ) -> None:
     """Build the live path's requests, skip the cached ones, and create the batches."""
-    from extractor.cli import expand_paths  # the extract command's reading of PATH arguments
-
-    if input_format not in _INPUT_FORMATS:
-        raise _fail(f"unknown input format {input_format!r}: use {', '.join(_INPUT_FORMATS)}", 2)
+    check_input_format(input_format)
     overrides: dict[str, Any] = {
         "model": model,
         "provider": provider,
@@ -169,6 +175,15 @@ def submit(
         "cache": False if no_cache else None,
         "cache_path": cache_path,
         "input_format": input_format,
+        "input_fields": input_fields(
+            text=text_field,
+            id=id_field,
+            date=date_field,
+            url=url_field,
+            title=title_field,
+            outlet=outlet_field,
+            language=language_field,
+        ),
         "published": published.date() if published else None,
     }
     try:
@@ -178,17 +193,16 @@ def submit(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "settings"
-        raise _fail(f"invalid setting {where}: {first['msg']}", 2) from None
+        raise fail(f"invalid setting {where}: {first['msg']}", 2) from None
     except ExtractorError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+        raise fail(str(exc), exc.exit_code) from None
     files = expand_paths(paths, input_format)
     if not files:
-        raise _fail(f"no input files in {' '.join(paths)}", 3)
+        raise fail(f"no input files in {' '.join(paths)}", 3)
     if dry_run:
-        from extractor.cli import _estimate_inputs
         from extractor.model.cost import estimate_run, format_estimate
 
-        typer.echo(format_estimate(estimate_run(_estimate_inputs(files, settings), settings)))
+        typer.echo(format_estimate(estimate_run(counted_inputs(files, settings), settings)))
         raise typer.Exit(0)
     path = _state_path(output, state)
     store = _open_state(path, must_exist=False)
