@@ -80,7 +80,7 @@ def main() -> None:
     for case in cases:
         document = read_document(case.document, max_bytes=10_000_000)
         started = time.perf_counter()
-        answer = _ask(args.base_url, prompt.messages(document), args.max_tokens)
+        answer = _ask(args.base_url, prompt.messages(document, mode="json_schema"), args.max_tokens)
         seconds = time.perf_counter() - started
         content = answer["choices"][0]["message"].get("content") or ""
         usage = answer.get("usage", {})

@@ -523,11 +523,12 @@ def _bodies(
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
     bodies = []
     for chunk in chunks:
+        mode = settings.output_mode
         if chunk.count == 1:
-            messages = prompt.messages(document)
+            messages = prompt.messages(document, mode=mode)
         else:
             part = replace(document, text=document.text[chunk.start : chunk.end])
-            messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count)
+            messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count, mode=mode)
         budget = answer_budget(messages, settings.max_tokens)
         bodies.append((provider.request(messages, max_tokens=budget), budget))
     return bodies
