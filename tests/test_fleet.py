@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import time
 from collections import Counter
@@ -239,6 +240,20 @@ async def test_a_cancelled_request_gives_its_slot_back() -> None:
     assert fleet.servers[0].in_flight == 0
     a.latency = 0.0
     assert await _send(fleet, 2) == [200, 200]
+
+
+async def test_closing_the_fleet_logs_each_servers_report(caplog: pytest.LogCaptureFixture) -> None:
+    """The run's end tells, per server, what it answered and how often it was rested."""
+    bad, good = Replica("503"), Replica()
+    fleet = _fleet(bad, good, first_rest=30)
+    await _send(fleet, 3)
+    with caplog.at_level(logging.INFO, logger="extractor.model.fleet"):
+        await fleet.aclose()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("fleet: ")]
+    assert lines == [
+        "fleet: 10.0.0.1:8000: 0 answered, 1 faults, 1 rests, resting",
+        "fleet: 10.0.0.2:8000: 3 answered, 0 faults, 0 rests, well",
+    ]
 
 
 async def test_closing_the_fleet_closes_each_transport_once() -> None:
