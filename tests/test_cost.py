@@ -25,9 +25,9 @@ from extractor.model.cost import (
     token_counter,
 )
 from extractor.read.chunking import split
-from extractor.read.document import document_from_text
+from extractor.read.document import document_from_text, read_document
 from extractor.schemas import Usage
-from extractor.settings import Settings
+from extractor.settings import OutputMode, Settings
 from tests.conftest import CASSETTES, SEED
 
 # Round numbers, so every expected price below is worked out by hand.
@@ -217,6 +217,33 @@ def test_the_seed_estimate_is_within_2_percent_of_o200k_on_its_recorded_request(
     # Answers vary from 0.3 to 3.4 times their article's tokens: the median figure is
     # within half of the seed's answer, no closer.
     assert estimate.completion_tokens == pytest.approx(SEED_ANSWER_O200K, rel=0.5)
+
+
+@pytest.mark.parametrize(
+    ("mode", "cassette"),
+    [("tools", "000_8703ce6526d76945"), ("json_schema", "json_schema_000_8703ce6526d76945")],
+)
+def test_the_dry_run_counts_the_request_the_live_path_sent_in_each_mode(
+    mode: OutputMode, cassette: str
+) -> None:
+    """What the estimate counts is, byte for byte, the first request the live path recorded
+    for the seed in that output mode: its own system prompt, schema and token limit."""
+    settings = Settings(api_key="sk-test", output_mode=mode)
+    document = read_document(SEED, max_bytes=settings.max_input_bytes)
+    (body, _budget), *rest = cost._bodies(document, settings, cost._provider(settings))
+    recorded = [
+        json.loads(p.read_text("utf-8"))["request"]["body"]
+        for p in sorted((CASSETTES / cassette).glob("*.json"))
+    ]
+    first = [b for b in recorded if len(b["messages"]) == 2]
+    assert rest == [] and first == [body]
+
+
+def test_json_schema_mode_counts_its_longer_system_prompt() -> None:
+    """The dry run prices json_schema mode with that mode's fuller prompt, not tools mode's."""
+    tools = estimate_run([SEED], Settings(api_key="sk-test", output_mode="tools"))
+    constrained = estimate_run([SEED], Settings(api_key="sk-test", output_mode="json_schema"))
+    assert constrained.prompt_tokens > tools.prompt_tokens + 300
 
 
 def test_a_long_document_counts_a_request_for_each_chunk() -> None:
