@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import replace
 from types import TracebackType
 from typing import TypeVar
 
@@ -89,11 +88,9 @@ async def _ask_chunk(
     one of the run's ``limiter`` permits.
     """
     async with limiter:
-        mode = client.settings.output_mode
+        part, messages = prompt.for_chunk(document, chunk, mode=client.settings.output_mode)
         if chunk.count == 1:
-            return await client.ask(prompt.messages(document, mode=mode), _checker(whole))
-        part = replace(document, text=document.text[chunk.start : chunk.end])
-        messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count, mode=mode)
+            return await client.ask(messages, _checker(whole))
         answer = await client.ask(messages, _checker(Article(part.text)))
     label = f"part {chunk.index + 1}/{chunk.count}"
     answer.warnings = [f"{label}: {w}" for w in answer.warnings]

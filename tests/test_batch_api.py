@@ -71,7 +71,8 @@ async def _requests(provider: str, n: int, **overrides: Any) -> list[BatchReques
             BatchRequest(
                 f"doc-{i:04d}",
                 live.request(
-                    prompt.messages(document_from_text(_article(i), f"d{i}")), max_tokens=800
+                    prompt.messages(document_from_text(_article(i), f"d{i}"), mode="tools"),
+                    max_tokens=800,
                 ),
             )
             for i in range(n)

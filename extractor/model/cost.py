@@ -33,7 +33,7 @@ import re
 import statistics
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -523,12 +523,7 @@ def _bodies(
     chunks = split(document.text, settings.chunk_chars, settings.chunk_overlap)
     bodies = []
     for chunk in chunks:
-        mode = settings.output_mode
-        if chunk.count == 1:
-            messages = prompt.messages(document, mode=mode)
-        else:
-            part = replace(document, text=document.text[chunk.start : chunk.end])
-            messages = prompt.messages(part, part=chunk.index + 1, parts=chunk.count, mode=mode)
+        _, messages = prompt.for_chunk(document, chunk, mode=settings.output_mode)
         budget = answer_budget(messages, settings.max_tokens)
         bodies.append((provider.request(messages, max_tokens=budget), budget))
     return bodies

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import jinja2
 
+from extractor.read.chunking import Chunk
 from extractor.read.document import Document
 from extractor.settings import OutputMode
 
@@ -57,10 +58,10 @@ class Prompt:
         part: int | None = None,
         parts: int | None = None,
         *,
-        mode: OutputMode = "tools",
+        mode: OutputMode,
     ) -> list[dict[str, Any]]:
         """System and user messages for one document, or one part of a chunked one, in the
-        output ``mode`` the request is sent in."""
+        output ``mode`` the request is sent in (no default: each mode has its own prompt)."""
         dateline = document.dateline
         date = dateline.date if dateline else None
         user = self.user_template.render(
@@ -75,6 +76,19 @@ class Prompt:
             {"role": "system", "content": self.systems[mode]},
             {"role": "user", "content": user},
         ]
+
+    def for_chunk(
+        self, document: Document, chunk: Chunk, *, mode: OutputMode
+    ) -> tuple[Document, list[dict[str, Any]]]:
+        """What one chunk asks about (the document, or its part) and the messages that ask.
+
+        The live path and the dry run both build requests through here, so what
+        ``--dry-run`` counts is what a run sends.
+        """
+        if chunk.count == 1:
+            return document, self.messages(document, mode=mode)
+        part = replace(document, text=document.text[chunk.start : chunk.end])
+        return part, self.messages(part, part=chunk.index + 1, parts=chunk.count, mode=mode)
 
 
 def _user_texts(body: Any) -> list[str]:
